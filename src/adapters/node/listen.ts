@@ -1,0 +1,150 @@
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import type { Rampart } from '../../core/create-rampart.js';
+import { ConfigError } from '../../core/errors.js';
+import { isLoopbackHost } from '../../core/origin.js';
+
+/** Options of {@link listen}; by default everything comes from the Rampart's configuration. */
+export interface ListenOptions {
+  port?: number;
+  host?: string;
+  /** Install SIGTERM/SIGINT handlers that shut down gracefully. Default false (the CLI sets it). */
+  handleSignals?: boolean;
+}
+
+/** A listening server. */
+export interface RunningServer {
+  readonly server: Server;
+  /** `http://127.0.0.1:8787`, with the port actually bound. */
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting, lets in-flight requests finish (up to `server.shutdownTimeoutMs`), then closes. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves a Rampart on Node's HTTP or HTTPS server.
+ *
+ * Refuses to listen on a non-loopback address without TLS unless `server.proxy.enabled` says a
+ * TLS-terminating proxy is in front. With TLS, certificate and key are re-read when either file
+ * changes, so renewals need no restart.
+ *
+ * @throws ConfigError for plain HTTP off loopback, or unreadable TLS files.
+ */
+export async function listen(rampart: Rampart, options: ListenOptions = {}): Promise<RunningServer> {
+  const { server: cfg } = rampart.config;
+  const host = options.host ?? cfg.host;
+  const port = options.port ?? cfg.port;
+  if (!cfg.tls.enabled && !cfg.proxy.enabled && !isLoopbackHost(host)) {
+    throw new ConfigError(
+      'server.tls',
+      `refusing to serve plain HTTP on ${host}: enable server.tls, or set server.proxy.enabled when a TLS-terminating proxy is in front`,
+    );
+  }
+
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+  const handler = getRequestListener((request) => rampart.fetch(request), {
+    errorHandler: (err) => {
+      rampart.logger.error({ err }, 'node adapter error');
+      return new Response(null, { status: 500 });
+    },
+  });
+  const listener = (req: Parameters<typeof handler>[0], res: Parameters<typeof handler>[1]) => {
+    inFlight++;
+    res.on('close', () => {
+      inFlight--;
+      if (inFlight === 0) idle?.();
+    });
+    void handler(req, res);
+  };
+
+  let server: Server;
+  let stopWatching = () => {};
+  if (cfg.tls.enabled) {
+    const certFile = cfg.tls.certFile as string;
+    const keyFile = cfg.tls.keyFile as string;
+    const readTls = () => {
+      try {
+        return { cert: readFileSync(certFile), key: readFileSync(keyFile) };
+      } catch (cause) {
+        throw new ConfigError('server.tls', 'cannot read certFile or keyFile', { cause });
+      }
+    };
+    const https = createHttpsServer({ ...readTls(), minVersion: 'TLSv1.2' }, listener);
+    const reload = () => {
+      try {
+        https.setSecureContext({ ...readTls(), minVersion: 'TLSv1.2' });
+        rampart.logger.info('TLS certificate reloaded');
+      } catch (err) {
+        rampart.logger.error({ err }, 'TLS reload failed; keeping the previous certificate');
+      }
+    };
+    // Polling survives atomic replacement (rename), which fs.watch does not report reliably.
+    watchFile(certFile, { interval: 2000 }, reload);
+    watchFile(keyFile, { interval: 2000 }, reload);
+    stopWatching = () => {
+      unwatchFile(certFile, reload);
+      unwatchFile(keyFile, reload);
+    };
+    server = https as unknown as Server;
+  } else {
+    server = createHttpServer(listener);
+  }
+  server.requestTimeout = cfg.requestTimeoutMs;
+  server.headersTimeout = Math.min(cfg.requestTimeoutMs, 20_000);
+  server.keepAliveTimeout = 5000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const url = `${cfg.tls.enabled ? 'https' : 'http'}://${urlHost}:${bound}`;
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      rampart.drain();
+      stopWatching();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (inFlight > 0) {
+        await Promise.race([
+          new Promise<void>((resolve) => {
+            idle = resolve;
+          }),
+          new Promise<void>((resolve) => setTimeout(resolve, cfg.shutdownTimeoutMs).unref()),
+        ]);
+      }
+      server.closeAllConnections();
+      await closed;
+      await rampart.close();
+      rampart.logger.flush?.();
+    })();
+    return closing;
+  };
+
+  if (options.handleSignals) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      rampart.logger.info({ signal, inFlight }, 'shutting down');
+      close().then(
+        () => process.exit(0),
+        (err) => {
+          rampart.logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+  return { server, url, port: bound, close };
+}

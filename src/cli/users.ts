@@ -1,0 +1,72 @@
+import { parseArgs } from 'node:util';
+import { openKeyStore } from '../stores/key-store.js';
+import { keyStorePath, loadCliConfig } from './context.js';
+import { CliError, printJson, printTable } from './output.js';
+
+export const USERS_HELP = `Usage: rampart users <command> [options]
+
+Commands:
+  add USER [--roles admin,ops]   Add a user (roles apply to all of the user's keys)
+  roles USER --roles admin,ops   Replace a user's roles
+  list                           List users and their roles
+  remove USER                    Remove a user and revoke all of its keys
+
+Options:
+  --config FILE                  Configuration file (default ./rampart.yaml if present)
+  --json                         Machine-readable output
+`;
+
+/** `rampart users …` */
+export async function usersCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      roles: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [sub, user] = positionals;
+  if (values.help || !sub) {
+    process.stdout.write(USERS_HELP);
+    if (!sub && !values.help) throw new CliError('missing command', 2);
+    return;
+  }
+  const roles = (values.roles ?? '')
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+  const store = await openKeyStore(keyStorePath(loadCliConfig(values.config)));
+  try {
+    const keys = store.keys;
+    switch (sub) {
+      case 'add':
+        if (!user) throw new CliError('usage: rampart users add USER [--roles r1,r2]', 2);
+        await keys.createUser(user, roles);
+        return values.json ? printJson({ id: user, roles }) : void process.stdout.write(`Added ${user}\n`);
+      case 'roles':
+        if (!user || values.roles === undefined)
+          throw new CliError('usage: rampart users roles USER --roles r1,r2', 2);
+        if (!(await keys.setUserRoles(user, roles))) throw new CliError(`no user ${user}`);
+        return values.json
+          ? printJson({ id: user, roles })
+          : void process.stdout.write(`Roles of ${user}: ${roles.join(', ') || '(none)'}\n`);
+      case 'list': {
+        const users = await keys.listUsers();
+        return values.json ? printJson(users) : printTable(users, ['id', 'roles']);
+      }
+      case 'remove':
+        if (!user) throw new CliError('usage: rampart users remove USER', 2);
+        if (!(await keys.removeUser(user))) throw new CliError(`no user ${user}`);
+        return values.json
+          ? printJson({ id: user, removed: true })
+          : void process.stdout.write(`Removed ${user} and revoked its keys\n`);
+      default:
+        throw new CliError(`unknown command "users ${sub}" (see rampart users --help)`, 2);
+    }
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,185 @@
+import { z } from 'zod';
+
+/**
+ * The one schema of Rampart's configuration (`rampart.yaml` and `createRampart(config)` alike).
+ *
+ * Unknown keys are errors everywhere (`z.strictObject`); every default lives here, so this file is
+ * also the documented defaults. Units are in the names. Secrets are never literal: settings that hold
+ * one take a `secret://env/NAME` or `secret://file/PATH` reference (see `src/secrets`).
+ */
+
+const SECRET_REF = /^secret:\/\/(env\/[A-Za-z_][A-Za-z0-9_]*|file\/.+)$/;
+
+/** A reference to a secret, resolved at start-up; never the secret itself. */
+export const secretRef = z
+  .string()
+  .regex(SECRET_REF, 'must be a secret reference such as secret://env/NAME or secret://file/PATH')
+  .describe('A secret reference: secret://env/NAME or secret://file/PATH');
+
+const scopeToken = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/, 'must be an RFC 6749 scope token');
+
+const httpOrigin = z
+  .string()
+  .regex(/^https?:\/\/[^/\s]+$/, 'must be an origin such as https://app.example.com (no path)');
+
+const tlsSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    certFile: z.string().min(1).optional().describe('PEM certificate chain; reloaded when it changes'),
+    keyFile: z.string().min(1).optional().describe('PEM private key; reloaded when it changes'),
+    hstsMaxAgeSeconds: z.number().int().min(0).default(31_536_000),
+  })
+  .prefault({})
+  .refine((tls) => !tls.enabled || (tls.certFile && tls.keyFile), {
+    message: 'tls.enabled needs certFile and keyFile',
+  });
+
+const proxySchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe('A TLS-terminating proxy is in front: plain HTTP off loopback is then allowed'),
+    trustedAddresses: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Proxy addresses or CIDRs whose X-Forwarded-* headers are trusted'),
+  })
+  .prefault({});
+
+const serverSchema = z
+  .strictObject({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65_535).default(8787),
+    path: z
+      .string()
+      .regex(/^\/[A-Za-z0-9._~\-/]*$/)
+      .default('/mcp'),
+    publicUrl: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe('Canonical base URL clients use (https://mcp.example.com); defaults to the listen address'),
+    allowedOrigins: z.array(httpOrigin).default([]).describe('Browser origins allowed to call the endpoint'),
+    allowedHosts: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Host header values accepted besides the public URL host (DNS-rebinding protection)'),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(1_048_576),
+    maxJsonDepth: z.number().int().min(4).max(1000).default(64),
+    maxJsonElements: z.number().int().min(16).max(10_000_000).default(100_000),
+    requestTimeoutMs: z.number().int().min(100).default(30_000),
+    shutdownTimeoutMs: z.number().int().min(0).default(10_000),
+    tls: tlsSchema,
+    proxy: proxySchema,
+  })
+  .prefault({});
+
+const protocolSchema = z
+  .strictObject({
+    legacy: z
+      .strictObject({
+        enabled: z.boolean().default(true).describe('Serve 2025-era clients (initialize handshake)'),
+        sessions: z
+          .strictObject({
+            enabled: z.boolean().default(true),
+            ttlSeconds: z.number().int().min(10).default(3600),
+            maxSessions: z.number().int().min(1).default(10_000),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    listTtlMs: z.number().int().min(0).default(60_000).describe('Cache hint on tools/list and discover'),
+    serverName: z.string().min(1).max(128).default('rampart'),
+    serverVersion: z.string().min(1).max(64).default('0.1.0'),
+    instructions: z.string().max(10_000).optional(),
+  })
+  .prefault({});
+
+const jwtIssuerSchema = z
+  .strictObject({
+    issuer: z.string().min(1),
+    jwksUrl: z.url({ protocol: /^https?$/ }).optional(),
+    jwksFile: z.string().min(1).optional(),
+    algorithms: z
+      .array(
+        z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']),
+      )
+      .min(1)
+      .default(['RS256', 'ES256', 'PS256', 'EdDSA']),
+    requiredTyp: z.union([z.string().min(1), z.literal(false)]).default('at+jwt'),
+    scopeClaim: z.string().min(1).default('scope'),
+    rolesClaim: z.string().min(1).optional(),
+    clockToleranceSeconds: z.number().int().min(0).max(60).default(30),
+  })
+  .refine((i) => Boolean(i.jwksUrl) !== Boolean(i.jwksFile), {
+    message: 'set exactly one of jwksUrl and jwksFile',
+  });
+
+const authSchema = z
+  .strictObject({
+    apiKeys: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        cacheTtlMs: z.number().int().min(0).max(300_000).default(5000),
+      })
+      .prefault({}),
+    jwt: z
+      .strictObject({
+        issuers: z.array(jwtIssuerSchema).default([]),
+        maxTokenBytes: z.number().int().min(256).max(65_536).default(8192),
+        cacheMaxEntries: z.number().int().min(0).default(10_000),
+        cacheMaxTtlSeconds: z.number().int().min(0).max(3600).default(60),
+        jwksTimeoutMs: z.number().int().min(100).default(5000),
+        jwksCooldownMs: z.number().int().min(0).default(30_000),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+const authorizationSchema = z
+  .strictObject({
+    scopes: z
+      .array(scopeToken)
+      .min(1)
+      .default(['mcp:read', 'mcp:write', 'mcp:admin'])
+      .describe('Scopes this resource knows, advertised as scopes_supported'),
+    hierarchy: z
+      .record(scopeToken, z.array(scopeToken))
+      .default({ 'mcp:admin': ['mcp:write'], 'mcp:write': ['mcp:read'] })
+      .describe('A scope implies the scopes listed for it, transitively'),
+  })
+  .prefault({});
+
+const storageSchema = z
+  .strictObject({
+    dataDir: z.string().min(1).default('.rampart').describe('Where the key store and other state live'),
+  })
+  .prefault({});
+
+const loggingSchema = z
+  .strictObject({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    requests: z.boolean().default(true).describe('One access-log line per request'),
+  })
+  .prefault({});
+
+/** The whole configuration. */
+export const configSchema = z.strictObject({
+  $schema: z.string().optional(),
+  server: serverSchema,
+  protocol: protocolSchema,
+  auth: authSchema,
+  authorization: authorizationSchema,
+  storage: storageSchema,
+  logging: loggingSchema,
+});
+
+/** Configuration as written by a user (every field optional). */
+export type RampartConfigInput = z.input<typeof configSchema>;
+/** Configuration after defaults: what the code reads. */
+export type ResolvedConfig = z.output<typeof configSchema>;

@@ -1,0 +1,203 @@
+import { Hono } from 'hono';
+import pino, { type Logger } from 'pino';
+import { createAuthenticator } from '../auth/authenticate.js';
+import { buildResourceMetadata, resourceMetadataUrl } from '../auth/resource-metadata.js';
+import type { TokenVerifier } from '../auth/verifier.js';
+import { createScopeHierarchy } from '../authz/scopes.js';
+import { type RampartConfigInput, type ResolvedConfig, resolveConfig } from '../config/index.js';
+import { createDispatcher } from '../protocol/dispatch.js';
+import { createSessionStore } from '../protocol/sessions.js';
+import type { Tool } from '../tools/define-tool.js';
+import { ConfigError } from './errors.js';
+import { createMcpEndpoint } from './mcp-endpoint.js';
+import { createOriginPolicy } from './origin.js';
+import { securityHeaders } from './security-headers.js';
+import { createVerifiers } from './verifiers.js';
+
+/** Options of {@link createRampart}. */
+export interface RampartOptions {
+  /** Configuration: the same shape as `rampart.yaml`; validated here. */
+  config?: RampartConfigInput;
+  /** The tools this server offers. */
+  tools: readonly Tool[];
+  /**
+   * Replaces the verifiers built from config (API keys in the data directory, JWT issuers).
+   * Use it to bring your own {@link TokenVerifier}.
+   */
+  verifiers?: readonly TokenVerifier[];
+  /** A pino logger; by default one is made from `logging.level`. */
+  logger?: Logger;
+}
+
+/** A running Rampart boundary: a web-standard `fetch` handler and what it was built from. */
+export interface Rampart {
+  /** Handles one request (Node, Bun, Deno, Workers, Lambda adapters all call this). */
+  fetch(request: Request): Promise<Response>;
+  readonly config: ResolvedConfig;
+  /** The canonical resource URI (RFC 8707) tokens must be issued for. */
+  readonly resourceUrl: string;
+  readonly resourceMetadataUrl: string;
+  readonly logger: Logger;
+  /** Marks the server as draining: `/readyz` answers 503 so load balancers stop sending. */
+  drain(): void;
+  /** Releases verifiers and stores. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the boundary around a set of tools.
+ *
+ * @throws ConfigError for invalid configuration or tool sets (duplicate names, scopes the
+ *   configuration does not know).
+ * @example
+ * const rampart = await createRampart({ tools: [echo], config: { server: { port: 8787 } } });
+ * const response = await rampart.fetch(new Request('http://127.0.0.1:8787/healthz'));
+ */
+export async function createRampart(options: RampartOptions): Promise<Rampart> {
+  const config = resolveConfig(options.config);
+  const logger =
+    options.logger ??
+    pino({ level: config.logging.level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
+  const { server, protocol, authorization } = config;
+
+  const publicUrl = new URL(
+    server.publicUrl ?? defaultPublicUrl(server.host, server.port, server.tls.enabled),
+  );
+  if (!server.publicUrl && (server.host === '0.0.0.0' || server.host === '::')) {
+    throw new ConfigError(
+      'server.publicUrl',
+      'is required when listening on all interfaces (tokens are bound to it)',
+    );
+  }
+  const resource = new URL(server.path, publicUrl);
+  const resourceUrl = resource.href;
+  const metadataUrl = resourceMetadataUrl(resource);
+
+  const tools = new Map<string, Tool>();
+  const knownScopes = new Set(authorization.scopes);
+  for (const tool of options.tools) {
+    if (tools.has(tool.name)) throw new ConfigError('tools', `duplicate tool name "${tool.name}"`);
+    if (!knownScopes.has(tool.scope)) {
+      throw new ConfigError(
+        'tools',
+        `tool "${tool.name}" needs scope "${tool.scope}", which authorization.scopes lacks`,
+      );
+    }
+    tools.set(tool.name, tool);
+  }
+
+  const verifiers = options.verifiers ?? (await createVerifiers(config, resourceUrl, logger));
+  if (verifiers.length === 0) {
+    throw new ConfigError(
+      'auth',
+      'no way to authenticate: enable auth.apiKeys or configure auth.jwt.issuers',
+    );
+  }
+  const hierarchy = createScopeHierarchy(authorization.hierarchy);
+  const https = publicUrl.protocol === 'https:';
+  const baseHeaders = securityHeaders(https ? server.tls.hstsMaxAgeSeconds : undefined);
+  const originPolicy = createOriginPolicy({
+    publicUrl,
+    bindHost: server.host,
+    port: server.port,
+    allowedOrigins: server.allowedOrigins,
+    allowedHosts: server.allowedHosts,
+  });
+  const legacyEnabled = protocol.legacy.enabled;
+  const sessions =
+    legacyEnabled && protocol.legacy.sessions.enabled
+      ? createSessionStore({
+          ttlSeconds: protocol.legacy.sessions.ttlSeconds,
+          maxSessions: protocol.legacy.sessions.maxSessions,
+        })
+      : undefined;
+
+  const dispatch = createDispatcher({
+    tools,
+    hierarchy,
+    serverInfo: { name: protocol.serverName, version: protocol.serverVersion },
+    instructions: protocol.instructions,
+    listTtlMs: protocol.listTtlMs,
+    legacyEnabled,
+    onToolFailure: (err, tool, reqId) => logger.error({ reqId, tool, err }, 'tool failed'),
+  });
+
+  const mcp = createMcpEndpoint({
+    originPolicy,
+    authenticate: createAuthenticator(verifiers),
+    dispatch,
+    sessions,
+    legacyEnabled,
+    maxBodyBytes: server.maxBodyBytes,
+    jsonLimits: { maxDepth: server.maxJsonDepth, maxElements: server.maxJsonElements },
+    resourceMetadataUrl: metadataUrl,
+    challengeScopes: [authorization.scopes[0] ?? 'mcp:read'],
+    baseHeaders,
+    logger,
+    logRequests: config.logging.requests,
+  });
+
+  const metadata = JSON.stringify(
+    buildResourceMetadata({
+      resource: resourceUrl,
+      authorizationServers: config.auth.jwt.issuers.map((i) => i.issuer),
+      scopesSupported: authorization.scopes,
+      resourceName: protocol.serverName,
+    }),
+  );
+  let draining = false;
+
+  const app = new Hono();
+  app.all(server.path, (c) => mcp(c.req.raw));
+  const wellKnown = '/.well-known/oauth-protected-resource';
+  for (const route of new Set([`${wellKnown}${server.path}`, wellKnown])) {
+    app.get(
+      route,
+      () =>
+        // Public metadata, readable by browser clients of any origin (no credentials involved).
+        new Response(metadata, {
+          headers: {
+            ...baseHeaders,
+            'content-type': 'application/json',
+            'cache-control': 'public, max-age=3600',
+            'access-control-allow-origin': '*',
+          },
+        }),
+    );
+  }
+  app.get('/healthz', () => json({ status: 'ok' }, 200, baseHeaders));
+  app.get('/readyz', () =>
+    draining ? json({ status: 'draining' }, 503, baseHeaders) : json({ status: 'ready' }, 200, baseHeaders),
+  );
+  app.notFound(() => json({ error: 'not_found' }, 404, baseHeaders));
+  app.onError((err) => {
+    logger.error({ err }, 'unhandled error');
+    return json({ error: 'server_error' }, 500, baseHeaders);
+  });
+
+  return {
+    fetch: async (request) => app.fetch(request),
+    config,
+    resourceUrl,
+    resourceMetadataUrl: metadataUrl,
+    logger,
+    drain() {
+      draining = true;
+    },
+    async close() {
+      await Promise.all(verifiers.map((v) => v.close?.()));
+    },
+  };
+}
+
+function defaultPublicUrl(host: string, port: number, tls: boolean): string {
+  const name = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `${tls ? 'https' : 'http'}://${name}:${port}`;
+}
+
+function json(body: unknown, status: number, headers: Record<string, string>): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { ...headers, 'content-type': 'application/json' },
+  });
+}

@@ -1,0 +1,187 @@
+import type { Logger } from 'pino';
+import type { Authenticate } from '../auth/authenticate.js';
+import { type Principal, principalKey } from '../auth/principal.js';
+import { classifyRequest } from '../protocol/classify.js';
+import type { Dispatch } from '../protocol/dispatch.js';
+import { type JsonRpcMessage, parseEnvelope } from '../protocol/envelope.js';
+import type { SessionStore } from '../protocol/sessions.js';
+import { readBody } from '../validation/body.js';
+import { type JsonLimits, parseJsonBody } from '../validation/json.js';
+import { corsHeaders, preflightHeaders } from './cors.js';
+import { RampartError } from './errors.js';
+import { acceptsJson, isJsonContentType } from './media-type.js';
+import { checkOrigin, type OriginPolicy } from './origin.js';
+import { errorResponse } from './respond.js';
+
+/** Everything the MCP endpoint is built from; assembled once by `createRampart`. */
+export interface McpEndpointOptions {
+  readonly originPolicy: OriginPolicy;
+  readonly authenticate: Authenticate;
+  readonly dispatch: Dispatch;
+  readonly sessions: SessionStore | undefined;
+  readonly legacyEnabled: boolean;
+  readonly maxBodyBytes: number;
+  readonly jsonLimits: JsonLimits;
+  readonly resourceMetadataUrl: string;
+  readonly challengeScopes: readonly string[];
+  readonly baseHeaders: Readonly<Record<string, string>>;
+  readonly logger: Logger;
+  readonly logRequests: boolean;
+}
+
+/** What one request did, for the access log (and, later, the audit trail). */
+interface RequestRecord {
+  requestId: string;
+  principal?: Principal;
+  rpcId?: JsonRpcMessage['id'];
+  method?: string;
+  tool?: string;
+  era?: string;
+}
+
+const ALLOWED_METHODS = 'POST, GET, DELETE, OPTIONS';
+
+/**
+ * The MCP endpoint, in fixed phases: receive (Origin/Host, media types) → authenticate → read and
+ * parse the body within limits → protocol rules (era, mirrored headers, legacy session binding) →
+ * dispatch (authorize, validate, call). Users configure phases; they cannot reorder them.
+ */
+export function createMcpEndpoint(options: McpEndpointOptions) {
+  const { logger } = options;
+
+  async function handle(request: Request, record: RequestRecord): Promise<Response> {
+    const headers = request.headers;
+    checkOrigin(headers, options.originPolicy);
+    const cors = corsHeaders(headers.get('origin'), options.originPolicy.allowedOrigins);
+    const method = request.method;
+
+    if (method === 'OPTIONS') {
+      const origin = headers.get('origin');
+      if (origin === null || !Object.hasOwn(cors, 'access-control-allow-origin')) {
+        throw new RampartError('ERR_HTTP_ORIGIN_FORBIDDEN');
+      }
+      return new Response(null, {
+        status: 204,
+        headers: { ...options.baseHeaders, ...preflightHeaders(origin, ALLOWED_METHODS) },
+      });
+    }
+    if (method !== 'POST' && method !== 'GET' && method !== 'DELETE') {
+      throw new RampartError('ERR_HTTP_METHOD_NOT_ALLOWED', { headers: { allow: ALLOWED_METHODS } });
+    }
+
+    // Every request is authenticated on its own, GET and DELETE included; a session id never is.
+    const principal = await options.authenticate(headers);
+    record.principal = principal;
+
+    if (method === 'GET') {
+      // No server-initiated stream: 2026-07-28 removed it, and 2025-11-25 allows 405 here.
+      throw new RampartError('ERR_HTTP_METHOD_NOT_ALLOWED', { headers: { allow: 'POST, DELETE, OPTIONS' } });
+    }
+    if (method === 'DELETE') return endSession(headers, principal, cors);
+
+    if (!isJsonContentType(headers.get('content-type')))
+      throw new RampartError('ERR_HTTP_UNSUPPORTED_MEDIA_TYPE');
+    if (!acceptsJson(headers.get('accept'))) throw new RampartError('ERR_HTTP_NOT_ACCEPTABLE');
+
+    const body = await readBody(request, options.maxBodyBytes);
+    const message = parseEnvelope(parseJsonBody(body, options.jsonLimits));
+    record.rpcId = message.id;
+    record.method = message.method;
+    if (message.method === 'tools/call' && typeof message.params?.name === 'string') {
+      record.tool = message.params.name.slice(0, 128);
+    }
+    const classified = classifyRequest(message, headers, options.legacyEnabled);
+    record.era = classified.era;
+
+    const responseHeaders: Record<string, string> = { ...options.baseHeaders, ...cors };
+    if (classified.era === 'legacy') {
+      const sessionId = headers.get('mcp-session-id');
+      if (sessionId !== null && message.method !== 'initialize') {
+        // Unknown, expired and someone else's sessions look the same: 404.
+        if (!options.sessions?.get(sessionId, principalKey(principal))) {
+          throw new RampartError('ERR_PROTOCOL_SESSION_NOT_FOUND');
+        }
+        responseHeaders['mcp-session-id'] = sessionId;
+      }
+    }
+
+    const outcome = await options.dispatch({
+      message,
+      classified,
+      principal,
+      requestId: record.requestId,
+      signal: request.signal,
+    });
+    if (outcome === undefined) return new Response(null, { status: 202, headers: responseHeaders });
+
+    if (message.method === 'initialize' && options.sessions) {
+      const version = String(outcome.result.protocolVersion);
+      responseHeaders['mcp-session-id'] = options.sessions.create(principalKey(principal), version).id;
+    }
+    responseHeaders['content-type'] = 'application/json';
+    return new Response(JSON.stringify({ jsonrpc: '2.0', id: message.id, result: outcome.result }), {
+      status: 200,
+      headers: responseHeaders,
+    });
+  }
+
+  function endSession(headers: Headers, principal: Principal, cors: Record<string, string>): Response {
+    const sessionId = headers.get('mcp-session-id');
+    if (sessionId === null || !options.sessions) {
+      throw new RampartError('ERR_HTTP_METHOD_NOT_ALLOWED', { headers: { allow: 'POST, OPTIONS' } });
+    }
+    if (!options.sessions.delete(sessionId, principalKey(principal))) {
+      throw new RampartError('ERR_PROTOCOL_SESSION_NOT_FOUND');
+    }
+    return new Response(null, { status: 204, headers: { ...options.baseHeaders, ...cors } });
+  }
+
+  return async function mcpEndpoint(request: Request): Promise<Response> {
+    const started = performance.now();
+    const record: RequestRecord = { requestId: crypto.randomUUID() };
+    let response: Response;
+    try {
+      response = await handle(request, record);
+    } catch (error) {
+      if (!(error instanceof RampartError) || error.status >= 500) {
+        logger.error({ reqId: record.requestId, err: error }, 'request failed');
+      }
+      response = errorResponse(error, {
+        requestId: record.requestId,
+        rpcId: record.rpcId,
+        resourceMetadataUrl: options.resourceMetadataUrl,
+        challengeScopes: options.challengeScopes,
+        headers: {
+          ...options.baseHeaders,
+          ...corsHeaders(request.headers.get('origin'), options.originPolicy.allowedOrigins),
+        },
+      });
+      if (error instanceof RampartError && options.logRequests) {
+        logger.info({ reqId: record.requestId, code: error.code, cause: causeOf(error) }, 'request refused');
+      }
+    }
+    if (options.logRequests) {
+      logger.info(
+        {
+          reqId: record.requestId,
+          status: response.status,
+          method: record.method,
+          tool: record.tool,
+          era: record.era,
+          sub: record.principal?.subject,
+          ms: Math.round((performance.now() - started) * 100) / 100,
+        },
+        'mcp',
+      );
+    }
+    return response;
+  };
+}
+
+function causeOf(error: RampartError): string | undefined {
+  const cause = error.cause;
+  if (cause === undefined) return undefined;
+  if (typeof cause === 'string') return cause;
+  if (cause instanceof Error) return cause.message.slice(0, 200);
+  return undefined;
+}

@@ -1,0 +1,99 @@
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { createFileSandbox } from '../data/files/index.js';
+import { createOwnedTables } from '../data/sql/index.js';
+import { defineTool, type Tool } from '../tools/index.js';
+import type { DemoDb } from './db.js';
+
+/**
+ * The seed's example tools, made real: every data tool sees only the caller's rows, internal
+ * columns never leave, and file reads stay inside the docs folder.
+ */
+export function createDemoTools(options: { db: Kysely<DemoDb>; docsDir: string }): Tool[] {
+  const tables = createOwnedTables({
+    db: options.db,
+    tables: {
+      users: { ownerColumn: 'owner', columns: ['id', 'name', 'email'], hiddenColumns: ['internal_notes'] },
+      orders: {
+        ownerColumn: 'owner',
+        columns: ['id', 'product', 'quantity', 'total_cents', 'status'],
+        hiddenColumns: ['internal_margin'],
+      },
+      products: {
+        ownerColumn: 'owner',
+        columns: ['id', 'name', 'price_cents', 'stock'],
+        hiddenColumns: ['internal_cost'],
+      },
+    },
+  });
+  const files = createFileSandbox({ root: options.docsDir, allowedExtensions: ['.md', '.txt'] });
+  const tableName = z.enum(tables.tableNames as [string, ...string[]]);
+
+  return [
+    defineTool({
+      name: 'whoami',
+      description: 'Shows who you are authenticated as: subject, scopes and roles.',
+      scope: 'mcp:read',
+      readOnly: true,
+      input: z.object({}),
+      handler: (_args, { principal }) => ({
+        subject: principal.subject,
+        issuer: principal.issuer,
+        authMethod: principal.authMethod,
+        scopes: [...principal.scopes],
+        roles: [...principal.roles],
+      }),
+    }),
+    defineTool({
+      name: 'list_items',
+      description: 'Lists your own rows of a table (users, orders or products).',
+      scope: 'mcp:read',
+      readOnly: true,
+      input: z.object({ table: tableName, limit: z.number().int().min(1).max(1000).default(100) }),
+      handler: async ({ table, limit }, { principal }) => ({
+        rows: await tables.list(principal.subject, table, limit),
+      }),
+    }),
+    defineTool({
+      name: 'query_data',
+      description:
+        'Queries your own rows with filters (eq, ne, lt, gt, like, in). Values are bound as parameters; LIKE matches literally.',
+      scope: 'mcp:read',
+      readOnly: true,
+      input: tables.filterSchema(),
+      handler: async (input, { principal }) => ({ rows: await tables.query(principal.subject, input) }),
+    }),
+    defineTool({
+      name: 'delete_item',
+      description: 'Deletes one of your own rows by id.',
+      scope: 'mcp:write',
+      destructive: true,
+      idempotent: true,
+      input: z.object({ table: tableName, id: z.number().int().min(1) }),
+      handler: async ({ table, id }, { principal }) =>
+        (await tables.deleteOwned(principal.subject, table, id))
+          ? { deleted: true, table, id }
+          : { deleted: false, table, id, reason: 'no such row of yours' },
+    }),
+    defineTool({
+      name: 'purge_all',
+      description: 'Deletes every row of a table, for all users. Admins only.',
+      scope: 'mcp:admin',
+      roles: ['admin'],
+      destructive: true,
+      input: z.object({ table: tableName, confirm: z.literal(true) }),
+      handler: async ({ table }) => ({ purged: await tables.purge(table), table }),
+    }),
+    defineTool({
+      name: 'read_file',
+      description: 'Reads a Markdown or text file from the documentation folder.',
+      scope: 'mcp:read',
+      readOnly: true,
+      input: z.object({ path: z.string().min(1).max(512) }),
+      handler: async ({ path }) => {
+        const file = await files.read(path);
+        return { content: [{ type: 'text', text: file.content }] };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,163 @@
+import type { Principal } from '../auth/principal.js';
+import { decideToolAccess } from '../authz/decide.js';
+import type { ScopeHierarchy } from '../authz/scopes.js';
+import { RampartError } from '../core/errors.js';
+import type { Tool, ToolResult } from '../tools/define-tool.js';
+import { describeIssues } from '../tools/issues.js';
+import { ToolError, toolError, toToolResult } from '../tools/result.js';
+import { findUnknownKey } from '../tools/unknown-keys.js';
+import type { Classified } from './classify.js';
+import type { JsonRpcMessage } from './envelope.js';
+import { LEGACY_VERSIONS, META_SERVER_INFO, supportedVersions } from './versions.js';
+
+/** What the dispatcher needs to know about the server; built once. */
+export interface DispatchOptions {
+  readonly tools: ReadonlyMap<string, Tool>;
+  readonly hierarchy: ScopeHierarchy;
+  readonly serverInfo: { readonly name: string; readonly version: string };
+  readonly instructions?: string | undefined;
+  readonly listTtlMs: number;
+  readonly legacyEnabled: boolean;
+  /** Called with a handler's unexpected exception; the client sees only a generic error. */
+  readonly onToolFailure: (error: unknown, tool: string, requestId: string) => void;
+}
+
+/** Per-request inputs of the dispatcher. */
+export interface DispatchRequest {
+  readonly message: JsonRpcMessage;
+  readonly classified: Classified;
+  readonly principal: Principal;
+  readonly requestId: string;
+  readonly signal: AbortSignal;
+}
+
+/** A JSON-RPC result to send (notifications get `undefined`: 202 with no body). */
+export type DispatchResult = { readonly result: Record<string, unknown> } | undefined;
+
+/**
+ * The lean MCP dispatcher for Rampart's own tools: `server/discover`, `tools/list`, `tools/call`,
+ * `ping`, legacy `initialize` and notifications. Protocol errors are thrown as RampartError; tool
+ * failures are tool results with `isError: true` (MCP tools §Error Handling).
+ */
+export function createDispatcher(options: DispatchOptions) {
+  const { tools, hierarchy } = options;
+  const serverInfoMeta = { [META_SERVER_INFO]: options.serverInfo };
+  const capabilities = { tools: { listChanged: false } };
+
+  function complete(classified: Classified, result: Record<string, unknown>): Record<string, unknown> {
+    if (classified.era === 'legacy') return result;
+    return { resultType: 'complete', ...result, _meta: serverInfoMeta };
+  }
+
+  function listTools(principal: Principal): Record<string, unknown>[] {
+    const visible: Record<string, unknown>[] = [];
+    for (const tool of tools.values()) {
+      if (decideToolAccess(principal, tool, hierarchy).allow) visible.push(tool.descriptor);
+    }
+    return visible;
+  }
+
+  async function callTool(req: DispatchRequest): Promise<ToolResult> {
+    const params = req.message.params ?? {};
+    const name = params.name;
+    if (typeof name !== 'string') throw new RampartError('ERR_PROTOCOL_INVALID_PARAMS');
+    const tool = tools.get(name);
+    if (!tool) throw new RampartError('ERR_PROTOCOL_UNKNOWN_TOOL');
+    const decision = decideToolAccess(req.principal, tool, hierarchy);
+    if (!decision.allow) {
+      if (decision.reason === 'insufficient_scope') {
+        throw new RampartError('ERR_AUTHZ_INSUFFICIENT_SCOPE', {
+          data: { requiredScopes: decision.requiredScopes },
+        });
+      }
+      throw new RampartError('ERR_AUTHZ_FORBIDDEN');
+    }
+    const rawArgs = params.arguments ?? {};
+    if (rawArgs === null || typeof rawArgs !== 'object' || Array.isArray(rawArgs)) {
+      return toolError('Invalid arguments: (arguments): expected object');
+    }
+    const unknownAt = findUnknownKey(tool.input, rawArgs);
+    if (unknownAt) {
+      return toolError(
+        `Invalid arguments: ${unknownAt.length ? unknownAt.join('.') : '(arguments)'}: has unknown properties`,
+      );
+    }
+    const parsed = await tool.input.safeParseAsync(rawArgs);
+    if (!parsed.success) return toolError(describeIssues(parsed.error.issues));
+    try {
+      if (tool.allow) {
+        const verdict = await tool.allow(parsed.data, req.principal);
+        if (verdict !== true) {
+          return toolError(
+            typeof verdict === 'string' && verdict ? `Not permitted: ${verdict}` : 'Not permitted',
+          );
+        }
+      }
+      const value = await tool.handler(parsed.data, {
+        principal: req.principal,
+        requestId: req.requestId,
+        signal: req.signal,
+      });
+      return toToolResult(value);
+    } catch (error) {
+      if (error instanceof ToolError) return toolError(error.message);
+      if (error instanceof RampartError && error.info.rpc === -32602) return toolError(error.message);
+      options.onToolFailure(error, tool.name, req.requestId);
+      return toolError(`The tool failed (request id ${req.requestId})`);
+    }
+  }
+
+  return async function dispatch(req: DispatchRequest): Promise<DispatchResult> {
+    const { message, classified } = req;
+    if (message.id === undefined) {
+      // Notifications: nothing to do for any we know (initialized, cancelled, roots changed).
+      return undefined;
+    }
+    switch (message.method) {
+      case 'ping':
+        return { result: complete(classified, {}) };
+      case 'server/discover':
+        return {
+          result: {
+            resultType: 'complete',
+            supportedVersions: supportedVersions(options.legacyEnabled),
+            capabilities,
+            ...(options.instructions ? { instructions: options.instructions } : {}),
+            ttlMs: options.listTtlMs,
+            cacheScope: 'public',
+            _meta: serverInfoMeta,
+          },
+        };
+      case 'initialize': {
+        if (classified.era !== 'legacy') throw new RampartError('ERR_PROTOCOL_METHOD_NOT_FOUND');
+        const requested = req.message.params?.protocolVersion;
+        const version =
+          typeof requested === 'string' && (LEGACY_VERSIONS as readonly string[]).includes(requested)
+            ? requested
+            : LEGACY_VERSIONS[0];
+        return {
+          result: {
+            protocolVersion: version,
+            capabilities,
+            serverInfo: options.serverInfo,
+            ...(options.instructions ? { instructions: options.instructions } : {}),
+          },
+        };
+      }
+      case 'tools/list': {
+        const result: Record<string, unknown> = { tools: listTools(req.principal) };
+        // The list depends on the caller's scopes and roles: private (caching §Choosing a Cache Scope).
+        if (classified.era === 'modern')
+          Object.assign(result, { ttlMs: options.listTtlMs, cacheScope: 'private' });
+        return { result: complete(classified, result) };
+      }
+      case 'tools/call':
+        return { result: complete(classified, { ...(await callTool(req)) }) };
+      default:
+        throw new RampartError('ERR_PROTOCOL_METHOD_NOT_FOUND');
+    }
+  };
+}
+
+/** The dispatch function returned by {@link createDispatcher}. */
+export type Dispatch = ReturnType<typeof createDispatcher>;

@@ -1,0 +1,3 @@
+export { findLiteralSecrets, type LiteralSecretFinding } from './literal-detector.js';
+export { Secret } from './secret.js';
+export { envSecretSource, fileSecretSource, resolveSecret, type SecretSource } from './sources.js';
