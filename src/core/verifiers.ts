@@ -23,7 +23,15 @@ export async function createVerifiers(
       cacheTtlMs: config.auth.apiKeys.cacheTtlMs,
       logger,
     });
-    verifiers.push({ ...verifier, name: verifier.name, close: () => store.close() });
+    verifiers.push({
+      name: verifier.name,
+      accepts: (credential) => verifier.accepts(credential),
+      verify: (credential) => verifier.verify(credential),
+      close: async () => {
+        await verifier.close?.();
+        await store.close();
+      },
+    });
   }
   const { jwt } = config.auth;
   if (jwt.issuers.length > 0) {

@@ -1,13 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { type Generated, Kysely, SqliteDialect } from 'kysely';
 
 /** Rows of the demo tables. Each has an owner and an internal column that never leaves the server. */
 export interface DemoDb {
-  users: { id: number; owner: string; name: string; email: string; internal_notes: string };
+  users: { id: Generated<number>; owner: string; name: string; email: string; internal_notes: string };
   orders: {
-    id: number;
+    id: Generated<number>;
     owner: string;
     product: string;
     quantity: number;
@@ -16,7 +16,7 @@ export interface DemoDb {
     internal_margin: number;
   };
   products: {
-    id: number;
+    id: Generated<number>;
     owner: string;
     name: string;
     price_cents: number;
