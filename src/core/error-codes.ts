@@ -97,6 +97,10 @@ export const ERROR_CODES = {
   },
   ERR_AUTHZ_FORBIDDEN: { status: 403, rpc: -31403, message: 'Forbidden' },
 
+  // Tool arguments refused by the data layer (src/data): sent as tool errors, so HTTP 200.
+  ERR_TOOL_INVALID_ARGUMENT: { status: 200, rpc: -32602, message: 'Invalid tool arguments' },
+  ERR_TOOL_PATH_REFUSED: { status: 200, rpc: -32602, message: 'File path refused' },
+
   // Anything else: never exposed beyond this text and the request id.
   ERR_INTERNAL: { status: 500, rpc: -32603, message: 'Internal error' },
   ERR_UNAVAILABLE: { status: 503, rpc: -32603, message: 'Service unavailable' },
