@@ -17,7 +17,10 @@ const table = [
 describe('docs/errors.md', () => {
   it('lists every error code with its status, JSON-RPC code, OAuth error and message', () => {
     let doc = readFileSync(file, 'utf8');
-    const expected = doc.replace(/<!-- table:start -->[\s\S]*<!-- table:end -->/, `<!-- table:start -->\n${table}\n<!-- table:end -->`);
+    const expected = doc.replace(
+      /<!-- table:start -->[\s\S]*<!-- table:end -->/,
+      `<!-- table:start -->\n${table}\n<!-- table:end -->`,
+    );
     if (process.env.UPDATE_DOCS) {
       writeFileSync(file, expected);
       doc = expected;

@@ -19,12 +19,22 @@ function raw(
   const url = new URL(server.url);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: url.hostname, port: url.port, path, method: options.method ?? 'POST', headers: options.headers },
+      {
+        host: url.hostname,
+        port: url.port,
+        path,
+        method: options.method ?? 'POST',
+        headers: options.headers,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c) => chunks.push(c));
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
         );
       },
     );
@@ -32,6 +42,13 @@ function raw(
     if (options.body !== undefined) req.write(options.body);
     req.end();
   });
+}
+
+/** The `rows` of a tool's structured result; fails the test when there are none. */
+function rowsOf<T>(body: { result?: Record<string, unknown> }): T {
+  const structured = body.result?.structuredContent as { rows?: T } | undefined;
+  if (!structured?.rows) throw new Error(`no rows in ${JSON.stringify(body)}`);
+  return structured.rows;
 }
 
 const jsonHeaders = (key: string) => ({
@@ -74,29 +91,52 @@ describe('authentication (RFC 6750, RFC 9728)', () => {
   });
 
   it('accepts X-API-Key', async () => {
-    const req = modernRequest(server.mcpUrl, undefined, 'tools/list', {}, { headers: { 'x-api-key': server.keys.reader } });
+    const req = modernRequest(
+      server.mcpUrl,
+      undefined,
+      'tools/list',
+      {},
+      { headers: { 'x-api-key': server.keys.reader } },
+    );
     expect((await fetch(req)).status).toBe(200);
   });
 
   it('refuses two credentials at once with 400 invalid_request', async () => {
-    const req = modernRequest(server.mcpUrl, server.keys.reader, 'tools/list', {}, { headers: { 'x-api-key': server.keys.reader } });
+    const req = modernRequest(
+      server.mcpUrl,
+      server.keys.reader,
+      'tools/list',
+      {},
+      { headers: { 'x-api-key': server.keys.reader } },
+    );
     const res = await fetch(req);
     expect(res.status).toBe(400);
     expect(res.headers.get('www-authenticate')).toContain('error="invalid_request"');
   });
 
   it('never reads a credential from the query string', async () => {
-    const res = await fetch(modernRequest(`${server.mcpUrl}?access_token=${server.keys.admin}&api_key=${server.keys.admin}`, undefined, 'tools/list'));
+    const res = await fetch(
+      modernRequest(
+        `${server.mcpUrl}?access_token=${server.keys.admin}&api_key=${server.keys.admin}`,
+        undefined,
+        'tools/list',
+      ),
+    );
     expect(res.status).toBe(401);
   });
 
   it('refuses other authorization schemes', async () => {
-    const res = await fetch(modernRequest(server.mcpUrl, undefined, 'tools/list', {}, { headers: { authorization: 'Basic YTpi' } }));
+    const res = await fetch(
+      modernRequest(server.mcpUrl, undefined, 'tools/list', {}, { headers: { authorization: 'Basic YTpi' } }),
+    );
     expect(res.status).toBe(400);
   });
 
   it('serves RFC 9728 metadata at the path-aware and root well-known URLs', async () => {
-    for (const path of ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource']) {
+    for (const path of [
+      '/.well-known/oauth-protected-resource/mcp',
+      '/.well-known/oauth-protected-resource',
+    ]) {
       const res = await fetch(`${server.url}${path}`);
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({
@@ -111,13 +151,24 @@ describe('authentication (RFC 6750, RFC 9728)', () => {
 
 describe('Origin, Host and CORS', () => {
   it('refuses a foreign Origin with 403', async () => {
-    const res = await fetch(modernRequest(server.mcpUrl, server.keys.reader, 'tools/list', {}, { headers: { origin: 'https://evil.example' } }));
+    const res = await fetch(
+      modernRequest(
+        server.mcpUrl,
+        server.keys.reader,
+        'tools/list',
+        {},
+        { headers: { origin: 'https://evil.example' } },
+      ),
+    );
     expect(res.status).toBe(403);
     expect((await res.json()).error.data.code).toBe('ERR_HTTP_ORIGIN_FORBIDDEN');
   });
 
   it('refuses a rebinding Host with 403', async () => {
-    const res = await raw('/mcp', { headers: { ...jsonHeaders(server.keys.reader), host: 'evil.example:80' }, body: '{}' });
+    const res = await raw('/mcp', {
+      headers: { ...jsonHeaders(server.keys.reader), host: 'evil.example:80' },
+      body: '{}',
+    });
     expect(res.status).toBe(403);
     expect(JSON.parse(res.body).error.data.code).toBe('ERR_HTTP_HOST_FORBIDDEN');
   });
@@ -125,7 +176,10 @@ describe('Origin, Host and CORS', () => {
   it('allows localhost as Host on a loopback bind', async () => {
     const port = new URL(server.url).port;
     const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' });
-    const res = await raw('/mcp', { headers: { ...jsonHeaders(server.keys.reader), host: `localhost:${port}` }, body });
+    const res = await raw('/mcp', {
+      headers: { ...jsonHeaders(server.keys.reader), host: `localhost:${port}` },
+      body,
+    });
     expect(res.status).toBe(200);
   });
 
@@ -141,13 +195,24 @@ describe('Origin, Host and CORS', () => {
   });
 
   it('refuses a preflight from another origin', async () => {
-    const res = await fetch(server.mcpUrl, { method: 'OPTIONS', headers: { origin: 'https://evil.example' } });
+    const res = await fetch(server.mcpUrl, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example' },
+    });
     expect(res.status).toBe(403);
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('exposes MCP headers to an allowed origin', async () => {
-    const res = await fetch(modernRequest(server.mcpUrl, server.keys.reader, 'tools/list', {}, { headers: { origin: 'https://app.example.com' } }));
+    const res = await fetch(
+      modernRequest(
+        server.mcpUrl,
+        server.keys.reader,
+        'tools/list',
+        {},
+        { headers: { origin: 'https://app.example.com' } },
+      ),
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-expose-headers')).toContain('mcp-session-id');
   });
@@ -166,10 +231,34 @@ describe('request limits and parsing', () => {
 
   it.each([
     ['invalid JSON', '{"jsonrpc":', 400, -32700, 'ERR_REQUEST_INVALID_JSON'],
-    ['invalid UTF-8', Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]), 400, -32700, 'ERR_REQUEST_INVALID_UTF8'],
-    ['duplicate keys', '{"jsonrpc":"2.0","id":1,"method":"ping","method":"tools/list"}', 400, -32600, 'ERR_REQUEST_DUPLICATE_KEY'],
-    ['a __proto__ key', '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"__proto__":{"x":1}}}', 400, -32600, 'ERR_REQUEST_FORBIDDEN_KEY'],
-    ['deep nesting', `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"a":${'['.repeat(200)}${']'.repeat(200)}}}`, 400, -32600, 'ERR_REQUEST_TOO_DEEP'],
+    [
+      'invalid UTF-8',
+      Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]),
+      400,
+      -32700,
+      'ERR_REQUEST_INVALID_UTF8',
+    ],
+    [
+      'duplicate keys',
+      '{"jsonrpc":"2.0","id":1,"method":"ping","method":"tools/list"}',
+      400,
+      -32600,
+      'ERR_REQUEST_DUPLICATE_KEY',
+    ],
+    [
+      'a __proto__ key',
+      '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"__proto__":{"x":1}}}',
+      400,
+      -32600,
+      'ERR_REQUEST_FORBIDDEN_KEY',
+    ],
+    [
+      'deep nesting',
+      `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"a":${'['.repeat(200)}${']'.repeat(200)}}}`,
+      400,
+      -32600,
+      'ERR_REQUEST_TOO_DEEP',
+    ],
     ['a batch', '[{"jsonrpc":"2.0","id":1,"method":"ping"}]', 400, -32600, 'ERR_REQUEST_BATCH_UNSUPPORTED'],
     ['a response', '{"jsonrpc":"2.0","id":1,"result":{}}', 400, -32600, 'ERR_REQUEST_INVALID_ENVELOPE'],
     ['an empty body', '', 400, -32700, 'ERR_REQUEST_INVALID_JSON'],
@@ -192,14 +281,22 @@ describe('request limits and parsing', () => {
   });
 
   it('answers GET with 405 after authenticating, and unauthenticated GET with 401', async () => {
-    expect((await fetch(server.mcpUrl, { headers: { authorization: `Bearer ${server.keys.reader}` } })).status).toBe(405);
+    expect(
+      (await fetch(server.mcpUrl, { headers: { authorization: `Bearer ${server.keys.reader}` } })).status,
+    ).toBe(405);
     expect((await fetch(server.mcpUrl)).status).toBe(401);
   });
 });
 
 describe('MCP 2026-07-28 rules', () => {
   it('refuses mismatched Mcp-Name with 400 HeaderMismatch (-32020)', async () => {
-    const req = modernRequest(server.mcpUrl, server.keys.admin, 'tools/call', { name: 'whoami', arguments: {} }, { headers: { 'mcp-name': 'list_items' } });
+    const req = modernRequest(
+      server.mcpUrl,
+      server.keys.admin,
+      'tools/call',
+      { name: 'whoami', arguments: {} },
+      { headers: { 'mcp-name': 'list_items' } },
+    );
     const res = await fetch(req);
     expect(res.status).toBe(400);
     expect((await res.json()).error).toMatchObject({ code: -32020 });
@@ -215,7 +312,10 @@ describe('MCP 2026-07-28 rules', () => {
       body: JSON.stringify(body),
     });
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toMatchObject({ code: -32022, data: { supported: expect.arrayContaining(['2026-07-28', '2025-11-25']) } });
+    expect((await res.json()).error).toMatchObject({
+      code: -32022,
+      data: { supported: expect.arrayContaining(['2026-07-28', '2025-11-25']) },
+    });
   });
 
   it('answers an unknown method with 404 -32601', async () => {
@@ -245,14 +345,24 @@ describe('authorization', () => {
       return result;
     };
     const reader = await list(server.keys.reader);
-    expect(reader.tools.map((t: { name: string }) => t.name).sort()).toEqual(['list_items', 'query_data', 'read_file', 'whoami']);
+    expect(reader.tools.map((t: { name: string }) => t.name).sort()).toEqual([
+      'list_items',
+      'query_data',
+      'read_file',
+      'whoami',
+    ]);
     expect(reader).toMatchObject({ cacheScope: 'private', resultType: 'complete' });
     const admin = await list(server.keys.admin);
     expect(admin.tools.map((t: { name: string }) => t.name)).toContain('purge_all');
   });
 
   it('answers a call without the scope with 403 insufficient_scope naming the scope', async () => {
-    const res = await fetch(modernRequest(server.mcpUrl, server.keys.reader, 'tools/call', { name: 'delete_item', arguments: { table: 'orders', id: 1 } }));
+    const res = await fetch(
+      modernRequest(server.mcpUrl, server.keys.reader, 'tools/call', {
+        name: 'delete_item',
+        arguments: { table: 'orders', id: 1 },
+      }),
+    );
     expect(res.status).toBe(403);
     expect(res.headers.get('www-authenticate')).toBe(
       `Bearer error="insufficient_scope", error_description="Insufficient scope for this operation", scope="mcp:write", resource_metadata="${server.url}/.well-known/oauth-protected-resource/mcp"`,
@@ -262,7 +372,12 @@ describe('authorization', () => {
 
   it('refuses an admin tool to a user with mcp:admin but without the admin role', async () => {
     const bobAdmin = await server.mintKey('bob', ['mcp:admin']);
-    const res = await fetch(modernRequest(server.mcpUrl, bobAdmin.key, 'tools/call', { name: 'purge_all', arguments: { table: 'orders', confirm: true } }));
+    const res = await fetch(
+      modernRequest(server.mcpUrl, bobAdmin.key, 'tools/call', {
+        name: 'purge_all',
+        arguments: { table: 'orders', confirm: true },
+      }),
+    );
     expect(res.status).toBe(403);
     expect((await res.json()).error.data.code).toBe('ERR_AUTHZ_FORBIDDEN');
   });
@@ -283,13 +398,19 @@ describe('tools: validation and data-level filtering', () => {
   });
 
   it('refuses unknown argument keys', async () => {
-    const { body } = await callTool(server.mcpUrl, server.keys.reader, 'list_items', { table: 'orders', owner: 'alice' });
-    expect(body.result).toMatchObject({ isError: true, content: [{ type: 'text', text: 'Invalid arguments: (arguments): has unknown properties' }] });
+    const { body } = await callTool(server.mcpUrl, server.keys.reader, 'list_items', {
+      table: 'orders',
+      owner: 'alice',
+    });
+    expect(body.result).toMatchObject({
+      isError: true,
+      content: [{ type: 'text', text: 'Invalid arguments: (arguments): has unknown properties' }],
+    });
   });
 
   it('returns only the caller’s rows and never internal columns', async () => {
     const { body } = await callTool(server.mcpUrl, server.keys.reader, 'list_items', { table: 'orders' });
-    const rows = (body.result?.structuredContent as { rows: Record<string, unknown>[] }).rows;
+    const rows = rowsOf<Record<string, unknown>[]>(body);
     expect(rows.length).toBeGreaterThan(0);
     expect(JSON.stringify(body)).not.toMatch(/internal|alice/);
   });
@@ -301,7 +422,7 @@ describe('tools: validation and data-level filtering', () => {
         filters: [{ column: 'product', operator: 'like', value }],
       });
       expect(body.result?.isError).not.toBe(true);
-      return (body.result?.structuredContent as { rows: { product: string }[] }).rows.map((r) => r.product);
+      return rowsOf<{ product: string }[]>(body).map((r) => r.product);
     };
     expect(await products("' OR 1=1 --")).toEqual([]);
     expect(await products("Widget' UNION SELECT internal_margin FROM orders --")).toEqual([]);
@@ -311,26 +432,38 @@ describe('tools: validation and data-level filtering', () => {
   });
 
   it('lets a user delete only its own rows', async () => {
-    const { body: aliceRows } = await callTool(server.mcpUrl, server.keys.admin, 'list_items', { table: 'orders' });
-    const aliceId = (aliceRows.result?.structuredContent as { rows: { id: number }[] }).rows[0]?.id as number;
+    const { body: aliceRows } = await callTool(server.mcpUrl, server.keys.admin, 'list_items', {
+      table: 'orders',
+    });
+    const aliceId = rowsOf<{ id: number }[]>(aliceRows)[0]?.id as number;
     const bobWriter = await server.mintKey('bob', ['mcp:write']);
-    const { body } = await callTool(server.mcpUrl, bobWriter.key, 'delete_item', { table: 'orders', id: aliceId });
+    const { body } = await callTool(server.mcpUrl, bobWriter.key, 'delete_item', {
+      table: 'orders',
+      id: aliceId,
+    });
     expect(body.result?.structuredContent).toMatchObject({ deleted: false });
-    const { body: again } = await callTool(server.mcpUrl, server.keys.admin, 'list_items', { table: 'orders' });
-    expect((again.result?.structuredContent as { rows: { id: number }[] }).rows.map((r) => r.id)).toContain(aliceId);
+    const { body: again } = await callTool(server.mcpUrl, server.keys.admin, 'list_items', {
+      table: 'orders',
+    });
+    expect(rowsOf<{ id: number }[]>(again).map((r) => r.id)).toContain(aliceId);
   });
 
-  it.each(['../package.json', '%2e%2e/package.json', '/etc/passwd', 'guides/../../../package.json', 'welcome.md\u0000.txt'])(
-    'refuses read_file(%j)',
-    async (path) => {
-      const { body } = await callTool(server.mcpUrl, server.keys.reader, 'read_file', { path });
-      expect(body.result).toMatchObject({ isError: true });
-      expect(JSON.stringify(body)).not.toContain('"name": "rampart');
-    },
-  );
+  it.each([
+    '../package.json',
+    '%2e%2e/package.json',
+    '/etc/passwd',
+    'guides/../../../package.json',
+    'welcome.md\u0000.txt',
+  ])('refuses read_file(%j)', async (path) => {
+    const { body } = await callTool(server.mcpUrl, server.keys.reader, 'read_file', { path });
+    expect(body.result).toMatchObject({ isError: true });
+    expect(JSON.stringify(body)).not.toContain('"name": "rampart');
+  });
 
   it('reads a docs file', async () => {
-    const { body } = await callTool(server.mcpUrl, server.keys.reader, 'read_file', { path: 'guides/scopes.md' });
+    const { body } = await callTool(server.mcpUrl, server.keys.reader, 'read_file', {
+      path: 'guides/scopes.md',
+    });
     expect(JSON.stringify(body.result)).toContain('Scopes in the demo');
   });
 });
@@ -349,23 +482,54 @@ describe('legacy sessions (2025-11-25)', () => {
     const sessionId = init.headers.get('mcp-session-id') as string;
     expect(sessionId).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
-    const own = await fetch(legacyRequest(server.mcpUrl, server.keys.reader, 'tools/list', {}, { headers: { 'mcp-session-id': sessionId } }));
+    const own = await fetch(
+      legacyRequest(
+        server.mcpUrl,
+        server.keys.reader,
+        'tools/list',
+        {},
+        { headers: { 'mcp-session-id': sessionId } },
+      ),
+    );
     expect(own.status).toBe(200);
-    const stolen = await fetch(legacyRequest(server.mcpUrl, server.keys.admin, 'tools/list', {}, { headers: { 'mcp-session-id': sessionId } }));
+    const stolen = await fetch(
+      legacyRequest(
+        server.mcpUrl,
+        server.keys.admin,
+        'tools/list',
+        {},
+        { headers: { 'mcp-session-id': sessionId } },
+      ),
+    );
     expect(stolen.status).toBe(404);
-    const noAuth = await fetch(legacyRequest(server.mcpUrl, undefined, 'tools/list', {}, { headers: { 'mcp-session-id': sessionId } }));
+    const noAuth = await fetch(
+      legacyRequest(server.mcpUrl, undefined, 'tools/list', {}, { headers: { 'mcp-session-id': sessionId } }),
+    );
     expect(noAuth.status).toBe(401);
 
     const del = (key: string) =>
-      fetch(server.mcpUrl, { method: 'DELETE', headers: { authorization: `Bearer ${key}`, 'mcp-session-id': sessionId } });
+      fetch(server.mcpUrl, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${key}`, 'mcp-session-id': sessionId },
+      });
     expect((await del(server.keys.admin)).status).toBe(404);
     expect((await del(server.keys.reader)).status).toBe(204);
-    const after = await fetch(legacyRequest(server.mcpUrl, server.keys.reader, 'tools/list', {}, { headers: { 'mcp-session-id': sessionId } }));
+    const after = await fetch(
+      legacyRequest(
+        server.mcpUrl,
+        server.keys.reader,
+        'tools/list',
+        {},
+        { headers: { 'mcp-session-id': sessionId } },
+      ),
+    );
     expect(after.status).toBe(404);
   });
 
   it('accepts notifications with 202', async () => {
-    const res = await fetch(legacyRequest(server.mcpUrl, server.keys.reader, 'notifications/initialized', {}, { id: null }));
+    const res = await fetch(
+      legacyRequest(server.mcpUrl, server.keys.reader, 'notifications/initialized', {}, { id: null }),
+    );
     expect(res.status).toBe(202);
   });
 });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,10 +43,29 @@ async function mintKey(dataDir: string): Promise<string> {
 function makeCert(name: string, cn: string): { cert: string; key: string } {
   const cert = join(dir, `${name}.crt`);
   const key = join(dir, `${name}.key`);
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-    '-subj', `/CN=${cn}`, '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert,
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${cn}`,
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
   return { cert, key };
 }
 
@@ -77,7 +96,10 @@ describe('listen()', () => {
     const first = makeCert('first', 'first-cert');
     const port = await freePort();
     const config: RampartConfigInput = {
-      server: { port, tls: { enabled: true, certFile: join(dir, 'live.crt'), keyFile: join(dir, 'live.key') } },
+      server: {
+        port,
+        tls: { enabled: true, certFile: join(dir, 'live.crt'), keyFile: join(dir, 'live.key') },
+      },
       storage: { dataDir: join(dir, 'tls') },
       logging: { level: 'silent' },
     };

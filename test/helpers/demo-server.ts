@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { listen, type RunningServer } from '../../src/adapters/node/listen.js';
 import type { RampartConfigInput } from '../../src/config/index.js';
+import { resolveConfig } from '../../src/config/index.js';
 import { createRampart, type Rampart } from '../../src/core/create-rampart.js';
 import { prepareDemo } from '../../src/demo/start.js';
-import { resolveConfig } from '../../src/config/index.js';
 import { openKeyStore } from '../../src/stores/key-store.js';
 import { freePort } from './net.js';
 
@@ -19,7 +19,11 @@ export interface DemoServer {
   readonly dataDir: string;
   readonly keys: { readonly admin: string; readonly reader: string; readonly aliceWriter: string };
   /** Mints another key. */
-  mintKey(user: string, scopes: string[], options?: { expiresAt?: number }): Promise<{ id: string; key: string }>;
+  mintKey(
+    user: string,
+    scopes: string[],
+    options?: { expiresAt?: number },
+  ): Promise<{ id: string; key: string }>;
   stop(): Promise<void>;
 }
 
@@ -41,14 +45,23 @@ export async function startDemoServer(config: RampartConfigInput = {}): Promise<
     const store = await openKeyStore(join(dataDir, 'rampart.db'));
     try {
       if (!(await store.keys.getUser(user))) await store.keys.createUser(user, []);
-      const { record, key } = await store.keys.createKey({ name: `test ${user}`, userId: user, scopes, ...options });
+      const { record, key } = await store.keys.createKey({
+        name: `test ${user}`,
+        userId: user,
+        scopes,
+        ...options,
+      });
       return { id: record.id, key };
     } finally {
       await store.close();
     }
   };
   const aliceWriter = (await mintKey('alice', ['mcp:write'])).key;
-  const rampart = await createRampart({ config: input, tools: demo.tools, logger: pino({ level: 'silent' }) });
+  const rampart = await createRampart({
+    config: input,
+    tools: demo.tools,
+    logger: pino({ level: 'silent' }),
+  });
   const running = await listen(rampart);
   return {
     url: running.url,

@@ -27,7 +27,11 @@ export function modernRequest(
   };
   if (typeof params.name === 'string') headers['mcp-name'] = params.name;
   if (credential) headers.authorization = `Bearer ${credential}`;
-  return new Request(url, { method: 'POST', headers: { ...headers, ...options.headers }, body: JSON.stringify(body) });
+  return new Request(url, {
+    method: 'POST',
+    headers: { ...headers, ...options.headers },
+    body: JSON.stringify(body),
+  });
 }
 
 /** Builds a legacy (2025-era) MCP POST. */
@@ -46,7 +50,11 @@ export function legacyRequest(
   };
   if (method !== 'initialize') headers['mcp-protocol-version'] = options.version ?? '2025-11-25';
   if (credential) headers.authorization = `Bearer ${credential}`;
-  return new Request(url, { method: 'POST', headers: { ...headers, ...options.headers }, body: JSON.stringify(body) });
+  return new Request(url, {
+    method: 'POST',
+    headers: { ...headers, ...options.headers },
+    body: JSON.stringify(body),
+  });
 }
 
 /** Calls a tool the modern way and returns the parsed JSON-RPC body and the response. */
