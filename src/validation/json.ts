@@ -1,25 +1,67 @@
+/*
+ * Strict, bounded JSON parsing of request bodies.
+ *
+ * Design: a single-pass, iterative parser that builds the value itself. It was measured against a
+ * validating scanner followed by native JSON.parse on Node 20.20 (2-vCPU VM; medians of 21 interleaved
+ * rounds, ns per call, noisy to about ±20%):
+ *
+ *   body (text already decoded)          JSON.parse   this parser   scanner + JSON.parse
+ *   tools/call, 336 B                         2,100         3,500                  6,100
+ *   100 KB, 1,000 records of 8 fields       770,000     1,230,000              1,540,000
+ *   100 KB, mostly one long string          246,000       354,000                990,000
+ *
+ * The scanner pays for the whole text twice and must still slice every key for the duplicate check;
+ * the builder gets the duplicate check nearly free from the object it is filling (Object.hasOwn).
+ * Decoding bytes with a fatal TextDecoder adds about 150 ns for 336 B, 30 us for 100 KB of ASCII and
+ * 500 us for 100 KB of non-ASCII text (the cost of building a two-byte string; a non-fatal decoder
+ * costs the same).
+ *
+ * Defining properties with Object.defineProperty instead of assignment was measured at 3x slower on
+ * the 100 KB record body, so values are stored by assignment; see `store()` for why that is safe.
+ */
 import type { ErrorCode } from '../core/error-codes.js';
 import { ConfigError, RampartError } from '../core/errors.js';
 
-/** Limits applied while a request body is parsed. */
+/** Limits applied while a request body is parsed. Exceeding any of them rejects the body. */
 export interface JsonLimits {
+  /** Deepest nesting of objects and arrays: a top-level scalar is depth 0, `[]` is 1, `[[]]` is 2. */
   maxDepth: number;
+  /** Most values in the document, counting every object, array and scalar (keys are not values). */
   maxElements: number;
+  /** Longest string value, in UTF-8 bytes after unescaping. Default: unlimited (the body limit bounds it). */
   maxStringBytes?: number;
+  /** Longest object key, in UTF-8 bytes after unescaping. Default: 1024. */
   maxKeyBytes?: number;
 }
 
+/** The limits used when none are given: depth 64, 100,000 values, keys up to 1 KiB. */
 export const DEFAULT_JSON_LIMITS: Readonly<JsonLimits> = Object.freeze({
   maxDepth: 64,
   maxElements: 100_000,
   maxKeyBytes: 1024,
 });
 
+const DEFAULT_MAX_KEY_BYTES = 1024;
+
+// Stateless between calls (no `stream` option), so one instance serves every request.
 const DECODER = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
+/**
+ * Decodes a request body as strict UTF-8 and parses it as JSON (RFC 8259) within `limits`.
+ *
+ * @param body - The raw request body.
+ * @param limits - Depth, element and size limits; default {@link DEFAULT_JSON_LIMITS}.
+ * @returns The parsed value, built from ordinary objects and arrays exactly as `JSON.parse` builds it.
+ * @throws RampartError `ERR_REQUEST_INVALID_UTF8`, or any error of {@link parseJsonText}. A leading
+ *   byte order mark is `ERR_REQUEST_INVALID_JSON` (RFC 8259 §8.1: senders MUST NOT add one).
+ * @throws ConfigError when `limits` holds a value that is not a number >= 0.
+ * @example
+ * const message = parseJsonBody(await readBody(request, 1_048_576));
+ */
 export function parseJsonBody(body: Uint8Array, limits: JsonLimits = DEFAULT_JSON_LIMITS): unknown {
+  // The decoder would silently drop a BOM (ignoreBOM: false), so look for it first.
   if (body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) {
-    throw new RampartError('ERR_REQUEST_INVALID_JSON');
+    throw new RampartError('ERR_REQUEST_INVALID_JSON', { cause: new Error('byte order mark') });
   }
   let text: string;
   try {
@@ -30,66 +72,96 @@ export function parseJsonBody(body: Uint8Array, limits: JsonLimits = DEFAULT_JSO
   return parseJsonText(text, limits);
 }
 
+/**
+ * Parses JSON text exactly as strictly as `JSON.parse` (RFC 8259: no comments, trailing commas,
+ * leading zeros, NaN or non-JSON whitespace), and returns the same value, but also rejects
+ * duplicate keys, the keys `__proto__`, `constructor` and `prototype`, and anything over `limits`.
+ * Errors are reported for the first problem in document order. The parser uses no recursion, so
+ * deep nesting cannot overflow the stack.
+ *
+ * @param text - The JSON text; an empty text is invalid.
+ * @param limits - Depth, element and size limits; default {@link DEFAULT_JSON_LIMITS}.
+ * @throws RampartError `ERR_REQUEST_INVALID_JSON`, `ERR_REQUEST_TOO_DEEP`,
+ *   `ERR_REQUEST_TOO_MANY_ELEMENTS` (also for a string or key over its byte limit),
+ *   `ERR_REQUEST_DUPLICATE_KEY` (keys compared after unescaping) or `ERR_REQUEST_FORBIDDEN_KEY`.
+ * @throws ConfigError when `limits` holds a value that is not a number >= 0.
+ * @example
+ * parseJsonText('{"a":[1,2]}'); // { a: [1, 2] }
+ * parseJsonText('{"a":1,"\\u0061":2}'); // throws ERR_REQUEST_DUPLICATE_KEY
+ */
 export function parseJsonText(text: string, limits: JsonLimits = DEFAULT_JSON_LIMITS): unknown {
   return new Parser(text, limits).parse();
 }
 
 type Container = unknown[] | Record<string, unknown>;
 
+const SPACE = 0x20;
+const TAB = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const MINUS = 0x2d;
+const DIGIT_0 = 0x30;
+const DIGIT_1 = 0x31;
+const DIGIT_9 = 0x39;
+
+/** Skips a run of string characters that need no attention (RFC 8259 §7 `unescaped`). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: RFC 8259 §7 forbids them unescaped.
+const PLAIN_RUN = /[^"\\\u0000-\u001f]*/y;
+/** Below this many characters a string is scanned by hand: a regex call costs more than it saves. */
+const HAND_SCAN = 24;
+
 class Parser {
-  pos = 0;
-  elements = 0;
-  readonly len: number;
-  readonly maxDepth: number;
-  readonly maxElements: number;
-  readonly maxStringBytes: number;
-  readonly maxKeyBytes: number;
+  private pos = 0;
+  private elements = 0;
+  private readonly len: number;
+  private readonly maxDepth: number;
+  private readonly maxElements: number;
+  private readonly maxStringBytes: number;
+  private readonly maxKeyBytes: number;
 
   constructor(
-    readonly text: string,
+    private readonly text: string,
     limits: JsonLimits,
   ) {
     this.len = text.length;
-    this.maxDepth = limits.maxDepth;
-    this.maxElements = limits.maxElements;
-    this.maxStringBytes = limits.maxStringBytes ?? Number.POSITIVE_INFINITY;
-    this.maxKeyBytes = limits.maxKeyBytes ?? 1024;
+    this.maxDepth = limit('maxDepth', limits.maxDepth);
+    this.maxElements = limit('maxElements', limits.maxElements);
+    this.maxStringBytes = limit('maxStringBytes', limits.maxStringBytes ?? Number.POSITIVE_INFINITY);
+    this.maxKeyBytes = limit('maxKeyBytes', limits.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES);
   }
 
   parse(): unknown {
+    // Open containers, and for each open object the key whose value is being parsed.
     const stack: Container[] = [];
     const keys: string[] = [];
     let value: unknown;
     for (;;) {
       const c = this.skip();
       if (++this.elements > this.maxElements) this.fail('ERR_REQUEST_TOO_MANY_ELEMENTS');
-      if (c === 0x7b) {
+      if (c === QUOTE) {
+        value = this.string(false);
+      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
         if (stack.length >= this.maxDepth) this.fail('ERR_REQUEST_TOO_DEEP');
         this.pos++;
-        const obj: Record<string, unknown> = {};
-        if (this.skip() === 0x7d) {
+        const close = c === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET;
+        const container: Container = c === OPEN_BRACE ? {} : [];
+        if (this.skip() === close) {
           this.pos++;
-          value = obj;
+          value = container;
         } else {
-          keys.push(this.key(obj));
-          stack.push(obj);
+          keys.push(Array.isArray(container) ? '' : this.key(container));
+          stack.push(container);
           continue;
         }
-      } else if (c === 0x5b) {
-        if (stack.length >= this.maxDepth) this.fail('ERR_REQUEST_TOO_DEEP');
-        this.pos++;
-        const arr: unknown[] = [];
-        if (this.skip() === 0x5d) {
-          this.pos++;
-          value = arr;
-        } else {
-          keys.push('');
-          stack.push(arr);
-          continue;
-        }
-      } else if (c === 0x22) {
-        value = this.string(this.maxStringBytes);
-      } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      } else if (c === MINUS || (c >= DIGIT_0 && c <= DIGIT_9)) {
         value = this.number(c);
       } else if (c === 0x74 && this.text.startsWith('true', this.pos)) {
         this.pos += 4;
@@ -103,7 +175,7 @@ class Parser {
       } else {
         this.fail('ERR_REQUEST_INVALID_JSON');
       }
-      // The value is complete: attach it to its parent, closing as many containers as end here.
+      // A value is complete: attach it, then close every container that ends right after it.
       for (;;) {
         const top = stack.length - 1;
         const next = this.skip();
@@ -114,20 +186,20 @@ class Parser {
         const container = stack[top]!;
         if (Array.isArray(container)) {
           container.push(value);
-          if (next === 0x2c) {
+          if (next === COMMA) {
             this.pos++;
             break;
           }
-          if (next !== 0x5d) this.fail('ERR_REQUEST_INVALID_JSON');
+          if (next !== CLOSE_BRACKET) this.fail('ERR_REQUEST_INVALID_JSON');
         } else {
-          container[keys[top]!] = value;
-          if (next === 0x2c) {
+          store(container, keys[top]!, value);
+          if (next === COMMA) {
             this.pos++;
             this.skip();
             keys[top] = this.key(container);
             break;
           }
-          if (next !== 0x7d) this.fail('ERR_REQUEST_INVALID_JSON');
+          if (next !== CLOSE_BRACE) this.fail('ERR_REQUEST_INVALID_JSON');
         }
         this.pos++;
         value = container;
@@ -137,14 +209,13 @@ class Parser {
     }
   }
 
-  /** Skips JSON whitespace (RFC 8259 §2: space, tab, LF, CR); returns the next code unit or -1 at the end. */
-  skip(): number {
+  /** Skips whitespace (RFC 8259 §2: space, tab, LF, CR only); returns the next code unit, or -1 at the end. */
+  private skip(): number {
     const text = this.text;
-    const len = this.len;
     let pos = this.pos;
-    while (pos < len) {
+    while (pos < this.len) {
       const c = text.charCodeAt(pos);
-      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) {
+      if (c !== SPACE && c !== LF && c !== CR && c !== TAB) {
         this.pos = pos;
         return c;
       }
@@ -154,59 +225,54 @@ class Parser {
     return -1;
   }
 
-  key(obj: Record<string, unknown>): string {
-    if (this.pos >= this.len || this.text.charCodeAt(this.pos) !== 0x22) this.fail('ERR_REQUEST_INVALID_JSON');
-    const key = this.string(this.maxKeyBytes);
+  /** Reads `"key" :` of `obj`, refusing forbidden and duplicate keys (compared after unescaping). */
+  private key(obj: Record<string, unknown>): string {
+    if (this.pos >= this.len || this.text.charCodeAt(this.pos) !== QUOTE)
+      this.fail('ERR_REQUEST_INVALID_JSON');
+    const key = this.string(true);
     if (
       (key.length === 9 || key.length === 11) &&
       (key === '__proto__' || key === 'constructor' || key === 'prototype')
     ) {
       this.fail('ERR_REQUEST_FORBIDDEN_KEY');
     }
+    // The object's own property table is the set of keys seen so far: O(1) or O(log n) per lookup.
     if (Object.hasOwn(obj, key)) this.fail('ERR_REQUEST_DUPLICATE_KEY');
-    if (this.skip() !== 0x3a) this.fail('ERR_REQUEST_INVALID_JSON');
+    if (this.skip() !== COLON) this.fail('ERR_REQUEST_INVALID_JSON');
     this.pos++;
     return key;
   }
 
-  string(maxBytes: number): string {
+  /** Reads a string starting at the opening quote; `isKey` picks the byte limit. */
+  private string(isKey: boolean): string {
     const text = this.text;
-    const len = this.len;
     const start = this.pos + 1;
-    for (let pos = start; pos < len; pos++) {
+    const stop = Math.min(start + HAND_SCAN, this.len);
+    let pos = start;
+    while (pos < stop) {
       const c = text.charCodeAt(pos);
-      if (c === 0x22) {
-        this.pos = pos + 1;
-        const s = text.slice(start, pos);
-        if (s.length * 3 > maxBytes) this.checkBytes(s, maxBytes);
-        return s;
-      }
-      if (c === 0x5c) return this.escaped(start, pos, maxBytes);
-      if (c < 0x20) break;
+      if (c === QUOTE || c === BACKSLASH || c < 0x20) break;
+      pos++;
     }
-    return this.fail('ERR_REQUEST_INVALID_JSON');
+    if (pos === stop) {
+      PLAIN_RUN.lastIndex = pos;
+      PLAIN_RUN.test(text);
+      pos = PLAIN_RUN.lastIndex;
+    }
+    const c = pos < this.len ? text.charCodeAt(pos) : -1;
+    if (c === BACKSLASH) return this.escaped(start, pos, isKey);
+    if (c !== QUOTE) this.fail('ERR_REQUEST_INVALID_JSON');
+    this.pos = pos + 1;
+    return this.sized(text.slice(start, pos), isKey);
   }
 
-  escaped(start: number, from: number, maxBytes: number): string {
+  /** Continues a string at its first backslash. */
+  private escaped(start: number, from: number, isKey: boolean): string {
     const text = this.text;
-    const len = this.len;
     let out = text.slice(start, from);
-    let chunk = from;
     let pos = from;
-    while (pos < len) {
-      const c = text.charCodeAt(pos);
-      if (c === 0x22) {
-        out += text.slice(chunk, pos);
-        this.pos = pos + 1;
-        if (out.length * 3 > maxBytes) this.checkBytes(out, maxBytes);
-        return out;
-      }
-      if (c < 0x20) break;
-      if (c !== 0x5c) {
-        pos++;
-        continue;
-      }
-      out += text.slice(chunk, pos);
+    for (;;) {
+      // `pos` is at a backslash (RFC 8259 §7).
       const e = text.charCodeAt(pos + 1);
       if (e === 0x75) {
         const code =
@@ -219,99 +285,165 @@ class Parser {
         out += String.fromCharCode(code);
         pos += 6;
       } else {
-        const s = ESCAPES[e];
+        const s = e < 0x80 ? ESCAPES[e] : undefined;
         if (s === undefined) break;
         out += s;
         pos += 2;
       }
-      chunk = pos;
+      PLAIN_RUN.lastIndex = pos;
+      PLAIN_RUN.test(text);
+      const end = PLAIN_RUN.lastIndex;
+      out += text.slice(pos, end);
+      pos = end;
+      const c = pos < this.len ? text.charCodeAt(pos) : -1;
+      if (c === QUOTE) {
+        this.pos = pos + 1;
+        return this.sized(out, isKey);
+      }
+      if (c !== BACKSLASH) break;
     }
+    this.pos = pos;
     return this.fail('ERR_REQUEST_INVALID_JSON');
   }
 
-  number(first: number): number {
+  private sized(s: string, isKey: boolean): string {
+    const maxBytes = isKey ? this.maxKeyBytes : this.maxStringBytes;
+    // A UTF-16 code unit is at most 3 UTF-8 bytes, so most strings need no count.
+    if (s.length * 3 > maxBytes && utf8Length(s) > maxBytes) {
+      const what = isKey ? 'key' : 'string';
+      throw new RampartError('ERR_REQUEST_TOO_MANY_ELEMENTS', {
+        message: `Invalid request: JSON ${what} too long`,
+        cause: new Error(`JSON ${what} over ${maxBytes} bytes at offset ${this.pos}`),
+      });
+    }
+    return s;
+  }
+
+  /** Reads a number (RFC 8259 §6) and converts it as JSON.parse does. */
+  private number(first: number): number {
     const text = this.text;
     const start = this.pos;
     let pos = start;
     let c = first;
-    if (c === 0x2d) c = text.charCodeAt(++pos);
+    // Past the end charCodeAt gives NaN, which fails every comparison below, as the end should.
+    if (c === MINUS) c = text.charCodeAt(++pos);
     let int = 0;
     let digits = 0;
-    if (c === 0x30) {
+    if (c === DIGIT_0) {
       c = text.charCodeAt(++pos);
       digits = 1;
-    } else if (c >= 0x31 && c <= 0x39) {
+    } else if (c >= DIGIT_1 && c <= DIGIT_9) {
       do {
-        int = int * 10 + (c - 0x30);
+        int = int * 10 + (c - DIGIT_0);
         digits++;
         c = text.charCodeAt(++pos);
-      } while (c >= 0x30 && c <= 0x39);
+      } while (c >= DIGIT_0 && c <= DIGIT_9);
     } else {
+      this.pos = pos;
       this.fail('ERR_REQUEST_INVALID_JSON');
     }
+    // Up to 15 digits the running integer is exact (< 2^53); anything else goes to Number().
     let exact = digits <= 15;
     if (c === 0x2e) {
       exact = false;
       c = text.charCodeAt(++pos);
-      if (!(c >= 0x30 && c <= 0x39)) this.fail('ERR_REQUEST_INVALID_JSON');
+      if (!(c >= DIGIT_0 && c <= DIGIT_9)) this.failAt(pos);
       do c = text.charCodeAt(++pos);
-      while (c >= 0x30 && c <= 0x39);
+      while (c >= DIGIT_0 && c <= DIGIT_9);
     }
     if (c === 0x65 || c === 0x45) {
       exact = false;
       c = text.charCodeAt(++pos);
-      if (c === 0x2b || c === 0x2d) c = text.charCodeAt(++pos);
-      if (!(c >= 0x30 && c <= 0x39)) this.fail('ERR_REQUEST_INVALID_JSON');
+      if (c === 0x2b || c === MINUS) c = text.charCodeAt(++pos);
+      if (!(c >= DIGIT_0 && c <= DIGIT_9)) this.failAt(pos);
       do c = text.charCodeAt(++pos);
-      while (c >= 0x30 && c <= 0x39);
+      while (c >= DIGIT_0 && c <= DIGIT_9);
     }
     this.pos = pos;
-    if (exact) return first === 0x2d ? -int : int;
+    if (exact) return first === MINUS ? -int : int; // "-0" gives -0, as JSON.parse does
     return Number(text.slice(start, pos));
   }
 
-  checkBytes(s: string, maxBytes: number): void {
-    if (utf8Length(s) > maxBytes) {
-      this.fail('ERR_REQUEST_TOO_MANY_ELEMENTS');
-    }
+  private failAt(pos: number): never {
+    this.pos = pos;
+    return this.fail('ERR_REQUEST_INVALID_JSON');
   }
 
-  fail(code: ErrorCode): never {
+  private fail(code: ErrorCode): never {
+    // The offset helps whoever reads the logs; the input itself never goes into an error.
     throw new RampartError(code, { cause: new Error(`JSON rejected at offset ${this.pos}`) });
   }
 }
 
-const ESCAPES: Record<number, string> = {
-  0x22: '"',
-  0x5c: '\\',
-  0x2f: '/',
-  0x62: '\b',
-  0x66: '\f',
-  0x6e: '\n',
-  0x72: '\r',
-  0x74: '\t',
-};
+/**
+ * Stores a parsed value as an own, enumerable, writable data property, as JSON.parse does.
+ *
+ * Plain assignment is safe here because the one inherited accessor of Object.prototype, `__proto__`,
+ * is refused before we get here (with `constructor` and `prototype`, which downstream merges misuse).
+ * Every other inherited name (`toString`, `hasOwnProperty`, ...) is a writable data property, and
+ * assigning over it creates an own property. Only when intrinsics are frozen (`--frozen-intrinsics`,
+ * SES lockdown) does assignment over an inherited read-only name throw; then we define the property.
+ */
+function store(obj: Record<string, unknown>, key: string, value: unknown): void {
+  try {
+    obj[key] = value;
+  } catch {
+    Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+  }
+}
 
+/** The single-character escapes of RFC 8259 §7, by the code of the character after the backslash. */
+const ESCAPES: readonly (string | undefined)[] = (() => {
+  const table: (string | undefined)[] = new Array(0x80).fill(undefined);
+  for (const [c, s] of [
+    ['"', '"'],
+    ['\\', '\\'],
+    ['/', '/'],
+    ['b', '\b'],
+    ['f', '\f'],
+    ['n', '\n'],
+    ['r', '\r'],
+    ['t', '\t'],
+  ] as const) {
+    table[c.charCodeAt(0)] = s;
+  }
+  return table;
+})();
+
+/** The value of a hex digit, or a large negative number that keeps any OR of shifted digits negative. */
 function hex(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= DIGIT_0 && c <= DIGIT_9) return c - DIGIT_0;
   if (c >= 0x61 && c <= 0x66) return c - 0x57;
   if (c >= 0x41 && c <= 0x46) return c - 0x37;
   return -0x10000;
 }
 
+/** UTF-8 length of a string; a lone surrogate counts 3 bytes, as TextEncoder would encode U+FFFD. */
 function utf8Length(s: string): number {
   let n = s.length;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x80) continue;
-    if (c < 0x800) n += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+    if (c < 0x800) {
+      n += 1;
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdbff) {
       const d = s.charCodeAt(i + 1);
       if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 2;
+        n += 2; // a pair: 2 code units, 4 bytes
         i++;
-      } else n += 2;
-    } else n += 2;
+        continue;
+      }
+    }
+    n += 2;
   }
   return n;
+}
+
+function limit(name: keyof JsonLimits, value: number): number {
+  if (typeof value !== 'number' || !(value >= 0)) {
+    throw new ConfigError(`jsonLimits.${name}`, 'must be a number >= 0');
+  }
+  return value;
 }

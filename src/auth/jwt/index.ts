@@ -1,0 +1,6 @@
+export {
+  createJwtVerifier,
+  type JwtIssuerOptions,
+  type JwtVerifier,
+  type JwtVerifierOptions,
+} from './verifier.js';
