@@ -31,8 +31,7 @@ const SERVER_CPU = '0';
 const WRK_CPU = '1';
 const ISSUER = 'https://auth.bench.invalid';
 const ECHO_TEXT = 'hello from the bench';
-const FLAT_FIRST = 20_000;
-const FLAT_TOTAL = 110_000;
+const FLAT_CHECKPOINTS = [20_000, 60_000, 110_000];
 const FLAT_MAX_SECONDS = 60;
 const argv = process.argv.slice(2);
 const profileArg = argv.find((a) => a === '--profile' || a.startsWith('--profile='));
@@ -158,9 +157,9 @@ function waitForMessage(child, predicate, timeoutMs, what) {
   });
 }
 
-async function startServer(contender, params) {
+async function startServer(contender, params, nodeFlags = []) {
   // stdout goes to /dev/null: Rampart's pino access log is written there, as in production to a pipe.
-  const child = spawn('taskset', ['-c', SERVER_CPU, process.execPath, SERVERS], {
+  const child = spawn('taskset', ['-c', SERVER_CPU, process.execPath, ...nodeFlags, SERVERS], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     env: { ...process.env, BENCH_PARAMS: JSON.stringify(params) },
@@ -189,8 +188,8 @@ async function stopServer(server) {
   clearTimeout(timer);
 }
 
-function memoryOf(server) {
-  server.child.send({ cmd: 'mem' });
+function memoryOf(server, gc = false) {
+  server.child.send({ cmd: 'mem', gc });
   return waitForMessage(server.child, (m) => m?.mem, 5000, 'memory usage').then((m) => m.mem);
 }
 
@@ -241,7 +240,7 @@ async function makeIssuer(dir) {
 
 // ---- one contender -----------------------------------------------------------------------------
 
-async function launch(contender, issuer, extra = {}) {
+async function launch(contender, issuer, nodeFlags = []) {
   const port = await freePort();
   const resourceUrl = `http://127.0.0.1:${port}/mcp`;
   const dataDir = join(tmp, `data-${contender.name}`);
@@ -255,8 +254,7 @@ async function launch(contender, issuer, extra = {}) {
     dataDir,
     logRequests: contender.logRequests,
     jwtCache: contender.jwtCache,
-    ...extra,
-  });
+  }, nodeFlags);
   const request = mcpRequest(contender.era, await issuer.mint(resourceUrl));
   await checkOnce(contender.name, resourceUrl, request);
   const script = join(tmp, `${contender.name}.lua`);
@@ -306,42 +304,55 @@ async function benchOne(contender, issuer) {
   }
 }
 
-/** RSS after ~20k requests and after 110k+ on a fresh rampart-nolog process (same token throughout). */
+/**
+ * RSS of a fresh rampart-nolog process at request-count checkpoints (20k, 60k, 110k+), same token
+ * throughout. RSS is read as the process runs; heapUsed both as is and after two forced full GCs
+ * (the process runs with --expose-gc), which separates live objects from garbage not yet collected.
+ */
 async function flatness(issuer, rpsHint) {
   const contender = CONTENDERS.find((c) => c.name === 'rampart-nolog');
   process.stderr.write('rss-flatness (rampart-nolog): ');
-  const { server, wrk } = await launch(contender, issuer);
+  const { server, wrk } = await launch(contender, issuer, ['--expose-gc']);
   const started = performance.now();
   const rps = Math.max(500, rpsHint ?? 2000);
   let total = 0;
   const points = [];
   const runUntil = async (target) => {
     while (total < target) {
-      const elapsed = (performance.now() - started) / 1000;
-      const left = FLAT_MAX_SECONDS - elapsed;
+      const left = FLAT_MAX_SECONDS - (performance.now() - started) / 1000;
       if (left < 1) break;
-      const seconds = Math.min(left, Math.max(1, Math.ceil(((target - total) / rps) * 1.1)));
-      const w = await wrk(Math.floor(seconds));
+      const seconds = Math.min(Math.floor(left), Math.max(1, Math.ceil(((target - total) / rps) * 1.1)));
+      const w = await wrk(seconds);
       loudNon2xx('rss-flatness', `to ${target}`, w);
       total += w.requests;
     }
-    const mem = await memoryOf(server);
+    const rss = rssMiB(server.pid);
+    const mem = await memoryOf(server, true);
     points.push({
       requests: total,
-      rssMiB: rssMiB(server.pid),
-      heapUsedMiB: mem.heapUsed / 2 ** 20,
-      externalMiB: mem.external / 2 ** 20,
+      rssMiB: rss,
+      heapUsedMiB: mem.before.heapUsed / 2 ** 20,
+      rssAfterGcMiB: mem.after.rss / 2 ** 20,
+      heapUsedAfterGcMiB: mem.after.heapUsed / 2 ** 20,
+      externalAfterGcMiB: mem.after.external / 2 ** 20,
     });
   };
   try {
-    await runUntil(FLAT_FIRST);
-    await runUntil(FLAT_TOTAL);
+    for (const target of FLAT_CHECKPOINTS) await runUntil(target);
   } finally {
     await stopServer(server);
   }
-  const [a, b] = points;
-  const result = { first: a, last: b, growthMiB: b.rssMiB - a.rssMiB, cappedAtSeconds: FLAT_MAX_SECONDS };
-  process.stderr.write(`${a.rssMiB.toFixed(1)} MiB @ ${a.requests} → ${b.rssMiB.toFixed(1)} MiB @ ${b.requests}\n`);
+  const first = points[0];
+  const last = points[points.length - 1];
+  const result = {
+    points,
+    first,
+    last,
+    growthMiB: last.rssMiB - first.rssMiB,
+    heapAfterGcGrowthMiB: last.heapUsedAfterGcMiB - first.heapUsedAfterGcMiB,
+    maxSeconds: FLAT_MAX_SECONDS,
+  };
+  process.stderr.write(points.map((p) => `${p.rssMiB.toFixed(1)} MiB @ ${p.requests}`).join(' → ') + '\n');
   return result;
 }
 
@@ -475,12 +486,21 @@ async function main() {
     console.log(`  ${pair.padEnd(24)} ${fmt(v.rps, 2).padStart(6)} ${fmt(v.cpuPerRequest, 2).padStart(9)} ${fmt(v.p50, 2).padStart(6)}`);
   }
   if (flat) {
+    console.log('\nRSS flatness (fresh rampart-nolog process, --expose-gc, same token throughout):');
+    console.log('  requests    RSS     heapUsed  | after 2 full GCs: RSS   heapUsed  external');
+    for (const p of flat.points) {
+      console.log(
+        `  ${String(p.requests).padStart(8)} ${fmt(p.rssMiB, 1).padStart(7)}M ${fmt(p.heapUsedMiB, 1).padStart(8)}M  |` +
+          `${fmt(p.rssAfterGcMiB, 1).padStart(20)}M ${fmt(p.heapUsedAfterGcMiB, 1).padStart(8)}M ${fmt(p.externalAfterGcMiB, 1).padStart(8)}M`,
+      );
+    }
     console.log(
-      `\nRSS flatness (rampart-nolog, fresh process): ${fmt(flat.first.rssMiB, 1)} MiB after ${flat.first.requests} requests, ` +
-        `${fmt(flat.last.rssMiB, 1)} MiB after ${flat.last.requests} (${flat.growthMiB >= 0 ? '+' : ''}${fmt(flat.growthMiB, 1)} MiB); ` +
-        `heapUsed ${fmt(flat.first.heapUsedMiB, 1)} → ${fmt(flat.last.heapUsedMiB, 1)} MiB`,
+      `  RSS ${fmt(flat.first.rssMiB, 1)} → ${fmt(flat.last.rssMiB, 1)} MiB (${flat.growthMiB >= 0 ? '+' : ''}${fmt(flat.growthMiB, 1)}); ` +
+        `live heap after GC ${fmt(flat.first.heapUsedAfterGcMiB, 1)} → ${fmt(flat.last.heapUsedAfterGcMiB, 1)} MiB`,
     );
-    if (flat.last.requests < 100_000) console.error(`!!! flatness check reached only ${flat.last.requests} requests in ${FLAT_MAX_SECONDS}s`);
+    if (flat.last.requests < 100_000) {
+      console.error(`!!! flatness check reached only ${flat.last.requests} requests in ${FLAT_MAX_SECONDS}s`);
+    }
   }
   const bad = results.filter((x) => x.non2xx > 0);
   if (bad.length > 0) console.error(`\n!!!!! NON-2xx responses from: ${bad.map((x) => `${x.name} (${x.non2xx})`).join(', ')} !!!!!`);

@@ -43,7 +43,13 @@ function onControl(message) {
       session.post(method, args, (err, result) => (err ? reject(err) : resolve(result))),
     );
   if (message?.cmd === 'mem') {
-    process.send?.({ mem: process.memoryUsage() });
+    const before = process.memoryUsage();
+    // With --expose-gc (the flatness check), also report what survives two full collections.
+    if (message.gc && typeof globalThis.gc === 'function') {
+      globalThis.gc();
+      globalThis.gc();
+    }
+    process.send?.({ mem: { before, after: process.memoryUsage() } });
   } else if (message?.cmd === 'profile-start') {
     session = new Session();
     session.connect();
