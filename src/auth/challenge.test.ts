@@ -4,14 +4,21 @@ import { resourceMetadataUrl } from './resource-metadata.js';
 
 describe('buildBearerChallenge', () => {
   it('omits error when no credential was presented (RFC 6750 §3.1)', () => {
-    expect(buildBearerChallenge({ resourceMetadataUrl: 'https://h/.well-known/oauth-protected-resource/mcp', scopes: ['mcp:read'] })).toBe(
-      'Bearer scope="mcp:read", resource_metadata="https://h/.well-known/oauth-protected-resource/mcp"',
-    );
+    expect(
+      buildBearerChallenge({
+        resourceMetadataUrl: 'https://h/.well-known/oauth-protected-resource/mcp',
+        scopes: ['mcp:read'],
+      }),
+    ).toBe('Bearer scope="mcp:read", resource_metadata="https://h/.well-known/oauth-protected-resource/mcp"');
   });
   it('escapes quotes and backslashes and drops control characters', () => {
-    expect(buildBearerChallenge({ resourceMetadataUrl: 'u', error: 'invalid_token', errorDescription: 'a"b\\c\r\nd' })).toBe(
-      'Bearer error="invalid_token", error_description="a\\"b\\\\cd", resource_metadata="u"',
-    );
+    expect(
+      buildBearerChallenge({
+        resourceMetadataUrl: 'u',
+        error: 'invalid_token',
+        errorDescription: 'a"b\\c\r\nd',
+      }),
+    ).toBe('Bearer error="invalid_token", error_description="a\\"b\\\\cd", resource_metadata="u"');
   });
 });
 

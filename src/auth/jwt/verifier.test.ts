@@ -18,7 +18,6 @@ let rsaJwk: JWK;
 let ecJwk: JWK;
 let jwksServer: Server;
 let jwksUrl: string;
-let jwksFetches = 0;
 
 beforeAll(async () => {
   rsa = await generateKeyPair('RS256', { extractable: true });
@@ -27,7 +26,6 @@ beforeAll(async () => {
   rsaJwk = { ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256', use: 'sig' };
   ecJwk = { ...(await exportJWK(ec.publicKey)), kid: 'ec-1', alg: 'ES256', use: 'sig' };
   jwksServer = createServer((req, res) => {
-    jwksFetches++;
     if (req.url === '/down') {
       res.writeHead(500).end();
       return;
