@@ -87,7 +87,9 @@ export function formatProfile(summary) {
   const table = (title, rows) =>
     [
       title,
-      ...rows.map((r) => `  ${r.pctBusy.toFixed(1).padStart(5)}%  ${r.ms.toFixed(0).padStart(7)} ms  ${r.label}`),
+      ...rows.map(
+        (r) => `  ${r.pctBusy.toFixed(1).padStart(5)}%  ${r.ms.toFixed(0).padStart(7)} ms  ${r.label}`,
+      ),
     ].join('\n');
   return [
     `profile: ${summary.busyMs.toFixed(0)} ms busy of ${summary.totalMs.toFixed(0)} ms sampled (percentages are of busy time)`,

@@ -67,8 +67,20 @@ function mcpRequest(era, token) {
 /** The contenders, in run order. `bare` receives the modern request's bytes and ignores the headers. */
 const CONTENDERS = [
   { name: 'bare', kind: 'bare', era: 'modern', note: 'node:http + JSON.parse, no auth (floor)' },
-  { name: 'rampart', kind: 'rampart', era: 'modern', logRequests: true, note: 'full pipeline, access log on' },
-  { name: 'rampart-nolog', kind: 'rampart', era: 'modern', logRequests: false, note: 'logging.requests: false' },
+  {
+    name: 'rampart',
+    kind: 'rampart',
+    era: 'modern',
+    logRequests: true,
+    note: 'full pipeline, access log on',
+  },
+  {
+    name: 'rampart-nolog',
+    kind: 'rampart',
+    era: 'modern',
+    logRequests: false,
+    note: 'logging.requests: false',
+  },
   {
     name: 'rampart-nocache',
     kind: 'rampart',
@@ -129,6 +141,33 @@ function cpuTicks(pid) {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[0] is field 3 (state), so utime (14) is fields[11] and stime (15) is fields[12].
   return Number(fields[11]) + Number(fields[12]);
+}
+
+/** Per-CPU tick counters from /proc/stat: busy (user+nice+system+irq+softirq), idle (+iowait), steal. */
+function cpuStat(cpu) {
+  const line = readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`cpu${cpu} `));
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return { busy: user + nice + system + irq + softirq, idle: idle + iowait, steal };
+}
+
+/**
+ * How noisy the server's CPU was: the share of its ticks spent on other processes than the server,
+ * and stolen by the hypervisor. Both should be near 0 for trustworthy numbers.
+ */
+function noise(before, after, serverTicks) {
+  const busy = after.busy - before.busy;
+  const steal = after.steal - before.steal;
+  const total = busy + (after.idle - before.idle) + steal;
+  return {
+    otherPct: total > 0 ? (100 * Math.max(0, busy - serverTicks)) / total : 0,
+    stealPct: total > 0 ? (100 * steal) / total : 0,
+  };
 }
 
 /** Resident set size in MiB (VmRSS of /proc/<pid>/status). */
@@ -210,7 +249,9 @@ function loudNon2xx(name, phase, w) {
   const sock = w.socketErrors;
   const sockTotal = sock.connect + sock.read + sock.write + sock.timeout;
   if (w.non2xx > 0) {
-    console.error(`\n!!!!! ${name} (${phase}): ${w.non2xx} NON-2xx RESPONSES of ${w.requests} — results invalid !!!!!\n`);
+    console.error(
+      `\n!!!!! ${name} (${phase}): ${w.non2xx} NON-2xx RESPONSES of ${w.requests} — results invalid !!!!!\n`,
+    );
     process.exitCode = 1;
   }
   if (sockTotal > 0) console.error(`!!! ${name} (${phase}): socket errors ${JSON.stringify(sock)}`);
@@ -245,16 +286,20 @@ async function launch(contender, issuer, nodeFlags = []) {
   const resourceUrl = `http://127.0.0.1:${port}/mcp`;
   const dataDir = join(tmp, `data-${contender.name}`);
   mkdirSync(dataDir, { recursive: true });
-  const server = await startServer(contender, {
-    kind: contender.kind,
-    port,
-    resourceUrl,
-    issuer: ISSUER,
-    jwksFile: issuer.jwksFile,
-    dataDir,
-    logRequests: contender.logRequests,
-    jwtCache: contender.jwtCache,
-  }, nodeFlags);
+  const server = await startServer(
+    contender,
+    {
+      kind: contender.kind,
+      port,
+      resourceUrl,
+      issuer: ISSUER,
+      jwksFile: issuer.jwksFile,
+      dataDir,
+      logRequests: contender.logRequests,
+      jwtCache: contender.jwtCache,
+    },
+    nodeFlags,
+  );
   const request = mcpRequest(contender.era, await issuer.mint(resourceUrl));
   await checkOnce(contender.name, resourceUrl, request);
   const script = join(tmp, `${contender.name}.lua`);
@@ -272,8 +317,11 @@ async function benchOne(contender, issuer) {
     loudNon2xx(contender.name, 'warm-up', warm);
     const rssWarm = rssMiB(server.pid);
     const ticks0 = cpuTicks(server.pid);
+    const stat0 = cpuStat(SERVER_CPU);
     const w = await wrk(SECONDS);
     const ticks1 = cpuTicks(server.pid);
+    const stat1 = cpuStat(SERVER_CPU);
+    const cpuNoise = noise(stat0, stat1, ticks1 - ticks0);
     const rssEnd = rssMiB(server.pid);
     loudNon2xx(contender.name, 'measured', w);
     const cpuSeconds = (ticks1 - ticks0) / CLK_TCK;
@@ -293,11 +341,18 @@ async function benchOne(contender, issuer) {
       cpuSeconds,
       cpuUsPerRequest: (cpuSeconds * 1e6) / w.requests,
       cpuUtilPct: (100 * cpuSeconds) / w.seconds,
+      cpu0OtherPct: cpuNoise.otherPct,
+      cpu0StealPct: cpuNoise.stealPct,
       rssWarmMiB: rssWarm,
       rssEndMiB: rssEnd,
       warmupRequests: warm.requests,
     };
     process.stderr.write(`${Math.round(w.rps)} req/s\n`);
+    if (cpuNoise.otherPct + cpuNoise.stealPct > 5) {
+      console.error(
+        `!!! ${contender.name}: CPU ${SERVER_CPU} was ${fmt(cpuNoise.otherPct)}% busy with other processes and ${fmt(cpuNoise.stealPct)}% stolen: numbers are noisy`,
+      );
+    }
     return result;
   } finally {
     await stopServer(server);
@@ -352,7 +407,7 @@ async function flatness(issuer, rpsHint) {
     heapAfterGcGrowthMiB: last.heapUsedAfterGcMiB - first.heapUsedAfterGcMiB,
     maxSeconds: FLAT_MAX_SECONDS,
   };
-  process.stderr.write(points.map((p) => `${p.rssMiB.toFixed(1)} MiB @ ${p.requests}`).join(' → ') + '\n');
+  process.stderr.write(`${points.map((p) => `${p.rssMiB.toFixed(1)} MiB @ ${p.requests}`).join(' → ')}\n`);
   return result;
 }
 
@@ -398,8 +453,10 @@ function printTable(results) {
     ['CPU %', (r) => fmt(r.cpuUtilPct), 6],
     ['RSS warm', (r) => `${fmt(r.rssWarmMiB, 1)}M`, 9],
     ['RSS end', (r) => `${fmt(r.rssEndMiB, 1)}M`, 9],
+    ['noise', (r) => `${fmt(r.cpu0OtherPct + r.cpu0StealPct)}%`, 6],
   ];
-  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(cols[i][2]) : c.padStart(cols[i][2]))).join(' ');
+  const line = (cells) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(cols[i][2]) : c.padStart(cols[i][2]))).join(' ');
   console.log(line(cols.map((c) => c[0])));
   console.log('-'.repeat(cols.reduce((n, c) => n + c[2] + 1, -1)));
   for (const r of results) console.log(`${line(cols.map((c) => c[1](r)))}   ${r.note}`);
@@ -444,6 +501,7 @@ function environment() {
     connections: CONNECTIONS,
     serverCpu: SERVER_CPU,
     wrkCpu: WRK_CPU,
+    loadavg: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number),
   };
 }
 
@@ -453,7 +511,8 @@ async function main() {
   const chosen = CONTENDERS.filter((c) => (PROFILE ? c.name === PROFILE : !ONLY || ONLY.includes(c.name)));
   if (chosen.some((c) => c.kind === 'rampart') || (FLAT && !PROFILE && !ONLY)) {
     for (const f of ['dist/index.js', 'dist/auth/jwt/index.js']) {
-      if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: run \`npm run build\` (npm run bench does)`);
+      if (!existsSync(join(ROOT, f)))
+        throw new Error(`${f} is missing: run \`npm run build\` (npm run bench does)`);
     }
   }
   for (const tool of ['wrk', 'taskset']) {
@@ -473,7 +532,8 @@ async function main() {
   const results = [];
   for (const contender of chosen) results.push(await benchOne(contender, issuer));
   const nolog = results.find((r) => r.name === 'rampart-nolog');
-  const flat = FLAT && (!ONLY || ONLY.includes('rampart-nolog')) ? await flatness(issuer, nolog?.rps) : undefined;
+  const flat =
+    FLAT && (!ONLY || ONLY.includes('rampart-nolog')) ? await flatness(issuer, nolog?.rps) : undefined;
 
   const env = environment();
   console.log(
@@ -483,7 +543,9 @@ async function main() {
   const r = ratios(results);
   console.log('\nratios (A/B):      req/s   CPU/req   p50');
   for (const [pair, v] of Object.entries(r)) {
-    console.log(`  ${pair.padEnd(24)} ${fmt(v.rps, 2).padStart(6)} ${fmt(v.cpuPerRequest, 2).padStart(9)} ${fmt(v.p50, 2).padStart(6)}`);
+    console.log(
+      `  ${pair.padEnd(24)} ${fmt(v.rps, 2).padStart(6)} ${fmt(v.cpuPerRequest, 2).padStart(9)} ${fmt(v.p50, 2).padStart(6)}`,
+    );
   }
   if (flat) {
     console.log('\nRSS flatness (fresh rampart-nolog process, --expose-gc, same token throughout):');
@@ -503,7 +565,10 @@ async function main() {
     }
   }
   const bad = results.filter((x) => x.non2xx > 0);
-  if (bad.length > 0) console.error(`\n!!!!! NON-2xx responses from: ${bad.map((x) => `${x.name} (${x.non2xx})`).join(', ')} !!!!!`);
+  if (bad.length > 0)
+    console.error(
+      `\n!!!!! NON-2xx responses from: ${bad.map((x) => `${x.name} (${x.non2xx})`).join(', ')} !!!!!`,
+    );
   const elapsed = (performance.now() - started) / 1000;
   console.log(`\ntotal ${fmt(elapsed)} s; results in bench/results/latest.json`);
   writeFileSync(

@@ -155,8 +155,13 @@ async function makeJoseVerifier(invalidToken) {
 
 /** The official SDK v1 stateless Streamable HTTP server on express, as in its stateless example. */
 async function serveSdkV1() {
-  const [{ McpServer }, { StreamableHTTPServerTransport }, { requireBearerAuth }, { InvalidTokenError }, { z }] =
-    await Promise.all([
+  const [
+    { McpServer },
+    { StreamableHTTPServerTransport },
+    { requireBearerAuth },
+    { InvalidTokenError },
+    { z },
+  ] = await Promise.all([
     import('@modelcontextprotocol/sdk/server/mcp.js'),
     import('@modelcontextprotocol/sdk/server/streamableHttp.js'),
     import('@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js'),
@@ -203,7 +208,9 @@ async function serveSdkV1() {
     } catch (err) {
       console.error(err);
       if (!res.headersSent) {
-        res.status(500).json({ jsonrpc: '2.0', error: { code: -32603, message: 'Internal error' }, id: null });
+        res
+          .status(500)
+          .json({ jsonrpc: '2.0', error: { code: -32603, message: 'Internal error' }, id: null });
       }
     }
   });
@@ -230,7 +237,9 @@ async function serveSdkV2() {
     { responseMode: 'json', onerror: (err) => console.error(err) },
   );
   const gate = sdk.requireBearerAuth({
-    verifier: await makeJoseVerifier((message) => new sdk.OAuthError(sdk.OAuthErrorCode.InvalidToken, message)),
+    verifier: await makeJoseVerifier(
+      (message) => new sdk.OAuthError(sdk.OAuthErrorCode.InvalidToken, message),
+    ),
     requiredScopes: ['mcp:read'],
     expectedResource: new URL(params.resourceUrl),
   });

@@ -34,7 +34,20 @@ function luaString(value) {
  * @returns {Promise<ReturnType<typeof parseWrk>>}
  */
 export function runWrk({ url, script, seconds, connections = 50, cpu = '1', track }) {
-  const args = ['-c', cpu, 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '--latency', '-s', script, url];
+  const args = [
+    '-c',
+    cpu,
+    'wrk',
+    '-t1',
+    `-c${connections}`,
+    `-d${seconds}s`,
+    '--timeout',
+    '10s',
+    '--latency',
+    '-s',
+    script,
+    url,
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     track?.(child);

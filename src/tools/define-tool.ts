@@ -6,7 +6,13 @@ export type ToolContent =
   | { type: 'text'; text: string; annotations?: Record<string, unknown> }
   | { type: 'image'; data: string; mimeType: string }
   | { type: 'audio'; data: string; mimeType: string }
-  | { type: 'resource_link'; uri: string; name: string; mimeType?: string; description?: string };
+  | { type: 'resource_link'; uri: string; name: string; mimeType?: string; description?: string }
+  | {
+      type: 'resource';
+      resource:
+        | { uri: string; mimeType?: string; text: string }
+        | { uri: string; mimeType?: string; blob: string };
+    };
 
 /** A tool result in MCP shape. */
 export interface ToolResult {
