@@ -133,3 +133,11 @@ describe('classifyRequest: legacy requests', () => {
     ).toThrowError(expect.objectContaining({ code: 'ERR_PROTOCOL_UNSUPPORTED_VERSION' }));
   });
 });
+
+describe('classifyRequest: initialize', () => {
+  it('treats an initialize carrying modern _meta as a modern request (answered 404 by the dispatcher)', () => {
+    const msg: JsonRpcMessage = { id: 1, method: 'initialize', params: { _meta: meta() } };
+    const headers = h({ 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'initialize' });
+    expect(classifyRequest(msg, headers, true)).toEqual({ era: 'modern', version: '2026-07-28' });
+  });
+});

@@ -45,7 +45,9 @@ export function classifyRequest(
 
   checkMirroredHeaders(message, headers);
 
-  if (message.method !== 'initialize' && metaVersion !== undefined) {
+  // Per-request `_meta` makes a request modern, `initialize` included: 2026-07-28 removed that
+  // method, so a modern `initialize` is answered 404 rather than as a legacy handshake.
+  if (metaVersion !== undefined) {
     if (typeof metaVersion !== 'string') throw new RampartError('ERR_PROTOCOL_MISSING_META');
     if (headerVersion === null) throw mismatch('MCP-Protocol-Version header is required');
     if (headerVersion !== metaVersion) throw mismatch('MCP-Protocol-Version does not match _meta');
@@ -62,7 +64,7 @@ export function classifyRequest(
   }
 
   // A modern version in the header but no per-request _meta: malformed modern request.
-  if (headerVersion !== null && isModernVersion(headerVersion) && message.method !== 'initialize') {
+  if (headerVersion !== null && isModernVersion(headerVersion)) {
     throw new RampartError('ERR_PROTOCOL_MISSING_META');
   }
   if (!legacyEnabled) throw unsupported(headerVersion ?? LEGACY_DEFAULT_VERSION, false);

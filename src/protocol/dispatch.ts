@@ -115,7 +115,9 @@ export function createDispatcher(options: DispatchOptions) {
     }
     switch (message.method) {
       case 'ping':
-        return { result: complete(classified, {}) };
+        // 2026-07-28 removed ping; legacy clients still use it.
+        if (classified.era !== 'legacy') throw new RampartError('ERR_PROTOCOL_METHOD_NOT_FOUND');
+        return { result: {} };
       case 'server/discover':
         return {
           result: {
