@@ -37,6 +37,9 @@ interface RequestRecord {
   method?: string;
   tool?: string;
   era?: string;
+  /** The error code of a refused request, and the reason behind it (logs only). */
+  code?: string;
+  cause?: string | undefined;
 }
 
 const ALLOWED_METHODS = 'POST, GET, DELETE, OPTIONS';
@@ -110,7 +113,10 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
       classified,
       principal,
       requestId: record.requestId,
-      signal: request.signal,
+      // Lazy: the Node adapter builds an AbortController on first access (~6 µs a request).
+      get signal() {
+        return request.signal;
+      },
     });
     if (outcome === undefined) return new Response(null, { status: 202, headers: responseHeaders });
 
@@ -156,8 +162,9 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
           ...corsHeaders(request.headers.get('origin'), options.originPolicy.allowedOrigins),
         },
       });
-      if (error instanceof RampartError && options.logRequests) {
-        logger.info({ reqId: record.requestId, code: error.code, cause: causeOf(error) }, 'request refused');
+      if (error instanceof RampartError) {
+        record.code = error.code;
+        record.cause = causeOf(error);
       }
     }
     if (options.logRequests) {
@@ -169,6 +176,8 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
           tool: record.tool,
           era: record.era,
           sub: record.principal?.subject,
+          code: record.code,
+          cause: record.cause,
           ms: Math.round((performance.now() - started) * 100) / 100,
         },
         'mcp',

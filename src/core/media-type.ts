@@ -14,6 +14,8 @@ export function isJsonContentType(value: string | null): boolean {
 /** True when an Accept header admits an `application/json` response (a missing header admits anything). */
 export function acceptsJson(value: string | null): boolean {
   if (value === null) return true;
+  // Fast path for what every MCP client sends: "application/json, text/event-stream".
+  if (value.includes('application/json') && !value.includes('q=')) return true;
   for (const range of value.split(',')) {
     const [type = '', ...params] = range.split(';');
     const t = type.trim().toLowerCase();

@@ -96,7 +96,9 @@ export function createDispatcher(options: DispatchOptions) {
       const value = await tool.handler(parsed.data, {
         principal: req.principal,
         requestId: req.requestId,
-        signal: req.signal,
+        get signal() {
+          return req.signal;
+        },
       });
       return toToolResult(value);
     } catch (error) {

@@ -127,7 +127,7 @@ export async function listen(rampart: Rampart, options: ListenOptions = {}): Pro
       server.closeAllConnections();
       await closed;
       await rampart.close();
-      rampart.logger.flush?.();
+      await new Promise<void>((resolve) => rampart.logger.flush(() => resolve()));
     })();
     return closing;
   };
