@@ -170,6 +170,13 @@ function noise(before, after, serverTicks) {
   };
 }
 
+/** Share of a CPU's ticks that were busy (any process) or stolen between two readings. */
+function busyPct(before, after) {
+  const busy = after.busy - before.busy + after.steal - before.steal;
+  const total = busy + (after.idle - before.idle);
+  return total > 0 ? (100 * busy) / total : 0;
+}
+
 /** Resident set size in MiB (VmRSS of /proc/<pid>/status). */
 function rssMiB(pid) {
   const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -318,9 +325,11 @@ async function benchOne(contender, issuer) {
     const rssWarm = rssMiB(server.pid);
     const ticks0 = cpuTicks(server.pid);
     const stat0 = cpuStat(SERVER_CPU);
+    const client0 = cpuStat(WRK_CPU);
     const w = await wrk(SECONDS);
     const ticks1 = cpuTicks(server.pid);
     const stat1 = cpuStat(SERVER_CPU);
+    const client1 = cpuStat(WRK_CPU);
     const cpuNoise = noise(stat0, stat1, ticks1 - ticks0);
     const rssEnd = rssMiB(server.pid);
     loudNon2xx(contender.name, 'measured', w);
@@ -343,6 +352,7 @@ async function benchOne(contender, issuer) {
       cpuUtilPct: (100 * cpuSeconds) / w.seconds,
       cpu0OtherPct: cpuNoise.otherPct,
       cpu0StealPct: cpuNoise.stealPct,
+      cpu1BusyPct: busyPct(client0, client1),
       rssWarmMiB: rssWarm,
       rssEndMiB: rssEnd,
       warmupRequests: warm.requests,
@@ -454,6 +464,7 @@ function printTable(results) {
     ['RSS warm', (r) => `${fmt(r.rssWarmMiB, 1)}M`, 9],
     ['RSS end', (r) => `${fmt(r.rssEndMiB, 1)}M`, 9],
     ['noise', (r) => `${fmt(r.cpu0OtherPct + r.cpu0StealPct)}%`, 6],
+    ['CPU1', (r) => `${fmt(r.cpu1BusyPct)}%`, 5],
   ];
   const line = (cells) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(cols[i][2]) : c.padStart(cols[i][2]))).join(' ');

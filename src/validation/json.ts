@@ -1,23 +1,25 @@
 /*
  * Strict, bounded JSON parsing of request bodies.
  *
- * Design: a single-pass, iterative parser that builds the value itself. It was measured against a
- * validating scanner followed by native JSON.parse on Node 20.20 (2-vCPU VM; medians of 21 interleaved
- * rounds, ns per call, noisy to about ±20%):
+ * Design: one pass of an iterative parser that builds the value itself. It was measured against a
+ * validating scanner (same checks, no values built) followed by native JSON.parse, on Node 20.20 in
+ * a shared 2-vCPU VM. Nanoseconds per call, best of 5 runs of 21-61 interleaved rounds (medians ran
+ * 1.3-2x higher under contention from other processes):
  *
- *   body (text already decoded)          JSON.parse   this parser   scanner + JSON.parse
- *   tools/call, 336 B                         2,100         3,500                  6,100
- *   100 KB, 1,000 records of 8 fields       770,000     1,230,000              1,540,000
- *   100 KB, mostly one long string          246,000       354,000                990,000
+ *   input                                          JSON.parse   this parser   scanner + JSON.parse
+ *   tools/call body, 336 B                              1,800         3,900                  5,200
+ *   100 KB: 676 records of 7 fields, text             690,000     1,100,000              1,680,000
+ *   100 KB: one long string with escapes, text        220,000       243,000                470,000
+ *   the same from bytes (fatal UTF-8 decode first)    526,000       551,000                780,000
  *
- * The scanner pays for the whole text twice and must still slice every key for the duplicate check;
- * the builder gets the duplicate check nearly free from the object it is filling (Object.hasOwn).
- * Decoding bytes with a fatal TextDecoder adds about 150 ns for 336 B, 30 us for 100 KB of ASCII and
- * 500 us for 100 KB of non-ASCII text (the cost of building a two-byte string; a non-fatal decoder
- * costs the same).
+ * The scanner reads the text twice and must slice every key for its duplicate check; the builder
+ * gets that check nearly free from the object it is filling (Object.hasOwn). Long string runs are
+ * skipped with a sticky regex, which irregexp compiles to a tight native loop. Decoding with a fatal
+ * TextDecoder adds about 150 ns for 336 B, 30 us for 100 KB of ASCII and 300-500 us for 100 KB of
+ * non-ASCII text (building a two-byte string; a non-fatal decoder costs the same).
  *
- * Defining properties with Object.defineProperty instead of assignment was measured at 3x slower on
- * the 100 KB record body, so values are stored by assignment; see `store()` for why that is safe.
+ * Defining properties with Object.defineProperty instead of assignment measured 3x slower on the
+ * records body, so values are stored by assignment; `store()` explains why that is safe.
  */
 import type { ErrorCode } from '../core/error-codes.js';
 import { ConfigError, RampartError } from '../core/errors.js';
@@ -34,7 +36,7 @@ export interface JsonLimits {
   maxKeyBytes?: number;
 }
 
-/** The limits used when none are given: depth 64, 100,000 values, keys up to 1 KiB. */
+/** The limits used when none are given: depth 64, 100,000 values, keys up to 1 KiB, strings unlimited. */
 export const DEFAULT_JSON_LIMITS: Readonly<JsonLimits> = Object.freeze({
   maxDepth: 64,
   maxElements: 100_000,
