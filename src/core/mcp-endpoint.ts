@@ -54,7 +54,7 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
 
   async function handle(request: Request, record: RequestRecord): Promise<Response> {
     const headers = request.headers;
-    checkOrigin(headers, options.originPolicy);
+    checkOrigin(request, options.originPolicy);
     const cors = corsHeaders(headers.get('origin'), options.originPolicy.allowedOrigins);
     const method = request.method;
 

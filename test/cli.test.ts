@@ -1,0 +1,148 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from './helpers/net.js';
+
+// The real `rampart` binary (dist/cli/main.js), built once here, run in a scratch directory.
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'dist/cli/main.js');
+const cwd = mkdtempSync(join(tmpdir(), 'rampart-cli-'));
+
+beforeAll(() => {
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')],
+    {
+      stdio: 'ignore',
+    },
+  );
+}, 120_000);
+afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+function rampart(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('rampart CLI', () => {
+  it('prints help, and exits 2 on usage errors with one line', () => {
+    expect(rampart('--help')).toMatchObject({ code: 0, out: expect.stringContaining('Commands:') });
+    expect(rampart().code).toBe(2);
+    const bogus = rampart('bogus');
+    expect(bogus.code).toBe(2);
+    expect(bogus.err).toBe('rampart: unknown command "bogus" (see rampart --help)\n');
+    expect(rampart('keys', 'create', '--name', 'x').code).toBe(2);
+  });
+
+  it('manages users and keys: create (shown once), list, rotate with grace, revoke', () => {
+    expect(rampart('users', 'add', 'alice', '--roles', 'admin').code).toBe(0);
+    const created = rampart(
+      'keys',
+      'create',
+      '--name',
+      'ci',
+      '--scopes',
+      'mcp:read mcp:write',
+      '--user',
+      'alice',
+      '--expires',
+      '30d',
+      '--json',
+    );
+    expect(created.code).toBe(0);
+    const key = JSON.parse(created.out);
+    expect(key.key).toMatch(/^rmp_[A-Za-z0-9_-]{43}_[A-Za-z0-9]{6}$/);
+    expect(key.scopes).toEqual(['mcp:read', 'mcp:write']);
+
+    const list = rampart('keys', 'list', '--json');
+    expect(list.code).toBe(0);
+    expect(list.out).not.toContain(key.key);
+    expect(list.out).not.toMatch(/hash/i);
+    expect(JSON.parse(list.out)).toEqual([
+      expect.objectContaining({ id: key.id, name: 'ci', userId: 'alice' }),
+    ]);
+
+    const rotated = rampart('keys', 'rotate', key.id, '--grace', '1h', '--json');
+    expect(rotated.code).toBe(0);
+    const next = JSON.parse(rotated.out);
+    expect(next.key).not.toBe(key.key);
+    expect(next.replaces).toBe(key.id);
+
+    const table = rampart('keys', 'list');
+    expect(table.out).toMatch(/rotating/);
+    expect(rampart('keys', 'revoke', next.id).code).toBe(0);
+    const again = rampart('keys', 'revoke', next.id);
+    expect(again.code).toBe(1);
+    expect(again.err.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('checks a configuration: ok, unknown keys, bad values and literal secrets', () => {
+    writeFileSync(join(cwd, 'good.yaml'), 'server:\n  port: 9000\n');
+    expect(rampart('config', 'check', '--config', 'good.yaml')).toMatchObject({
+      code: 0,
+      out: 'good.yaml: OK\n',
+    });
+    writeFileSync(join(cwd, 'bad.yaml'), 'server:\n  port: nope\n  colour: red\n');
+    const bad = rampart('config', 'check', '--config', 'bad.yaml');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('server.port');
+    expect(bad.err).toContain('Unrecognized key');
+    writeFileSync(join(cwd, 'secret.yaml'), 'server:\n  publicUrl: https://app:hunter2@mcp.example.com\n');
+    const secret = rampart('config', 'check', '--config', 'secret.yaml', '--json');
+    expect(secret.code).toBe(1);
+    expect(JSON.parse(secret.out).problems).toEqual([
+      expect.objectContaining({ path: 'server.publicUrl', message: expect.stringContaining('secret://') }),
+    ]);
+    expect(secret.out).not.toContain('hunter2');
+  });
+
+  it('prints the JSON Schema', () => {
+    const schema = rampart('config', 'schema');
+    expect(JSON.parse(schema.out)).toMatchObject({ type: 'object', additionalProperties: false });
+  });
+
+  it('serves the demo, prints the URLs and keys once, and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-serve-'));
+    const start = () => {
+      const child = spawn(process.execPath, [bin, 'serve', '--demo', '--port', String(port)], { cwd: dir });
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      const ready = new Promise<void>((resolve, reject) => {
+        const timer = setInterval(() => out.includes('Tools:') && (clearInterval(timer), resolve()), 50);
+        child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+      });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      return { child, ready, exited, output: () => out };
+    };
+    try {
+      const first = start();
+      await first.ready;
+      expect(first.output()).toContain(`Rampart MCP endpoint:          http://127.0.0.1:${port}/mcp`);
+      expect(first.output()).toContain(`http://127.0.0.1:${port}/.well-known/oauth-protected-resource/mcp`);
+      const keys = first.output().match(/rmp_[A-Za-z0-9_-]+/g) ?? [];
+      expect(keys).toHaveLength(2);
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(res.status).toBe(200);
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+
+      const second = start();
+      await second.ready;
+      expect(second.output()).not.toMatch(/rmp_/);
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
