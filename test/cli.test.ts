@@ -118,7 +118,12 @@ describe('rampart CLI', () => {
         out += d;
       });
       const ready = new Promise<void>((resolve, reject) => {
-        const timer = setInterval(() => out.includes('Tools:') && (clearInterval(timer), resolve()), 50);
+        const timer = setInterval(() => {
+          if (out.includes('Tools:')) {
+            clearInterval(timer);
+            resolve();
+          }
+        }, 50);
         child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
       });
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
