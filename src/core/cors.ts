@@ -16,12 +16,14 @@ const EXPOSE_HEADERS = ['mcp-session-id', 'mcp-protocol-version', 'www-authentic
   ', ',
 );
 
+const NO_CORS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
 /**
  * CORS headers for an allowed origin, or none. Never `*`, never `Allow-Credentials`: credentials
  * travel in the Authorization header, which CORS already gates by `Allow-Headers`.
  */
 export function corsHeaders(origin: string | null, allowed: ReadonlySet<string>): Record<string, string> {
-  if (origin === null || !allowed.has(origin.toLowerCase())) return {};
+  if (origin === null || !allowed.has(origin.toLowerCase())) return NO_CORS;
   return {
     'access-control-allow-origin': origin,
     'access-control-expose-headers': EXPOSE_HEADERS,

@@ -51,6 +51,11 @@ const ALLOWED_METHODS = 'POST, GET, DELETE, OPTIONS';
  */
 export function createMcpEndpoint(options: McpEndpointOptions) {
   const { logger } = options;
+  const jsonHeaders: Record<string, string> = Object.freeze({
+    ...options.baseHeaders,
+    'content-type': 'application/json',
+  }) as Record<string, string>;
+  const NO_CORS_MARK = corsHeaders(null, options.originPolicy.allowedOrigins);
 
   async function handle(request: Request, record: RequestRecord): Promise<Response> {
     const headers = request.headers;
@@ -96,7 +101,9 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
     const classified = classifyRequest(message, headers, options.legacyEnabled);
     record.era = classified.era;
 
-    const responseHeaders: Record<string, string> = { ...options.baseHeaders, ...cors };
+    // The common answer (no CORS, no session) reuses one prepared header object: no copies.
+    let responseHeaders: Record<string, string> =
+      cors === NO_CORS_MARK ? jsonHeaders : { ...jsonHeaders, ...cors };
     if (classified.era === 'legacy') {
       const sessionId = headers.get('mcp-session-id');
       if (sessionId !== null && message.method !== 'initialize') {
@@ -104,7 +111,7 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
         if (!options.sessions?.get(sessionId, principalKey(principal))) {
           throw new RampartError('ERR_PROTOCOL_SESSION_NOT_FOUND');
         }
-        responseHeaders['mcp-session-id'] = sessionId;
+        responseHeaders = { ...responseHeaders, 'mcp-session-id': sessionId };
       }
     }
 
@@ -118,13 +125,15 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
         return request.signal;
       },
     });
-    if (outcome === undefined) return new Response(null, { status: 202, headers: responseHeaders });
-
+    if (outcome === undefined) {
+      const { 'content-type': _json, ...empty } = responseHeaders;
+      return new Response(null, { status: 202, headers: empty });
+    }
     if (message.method === 'initialize' && options.sessions) {
       const version = String(outcome.result.protocolVersion);
-      responseHeaders['mcp-session-id'] = options.sessions.create(principalKey(principal), version).id;
+      const id = options.sessions.create(principalKey(principal), version).id;
+      responseHeaders = { ...responseHeaders, 'mcp-session-id': id };
     }
-    responseHeaders['content-type'] = 'application/json';
     return new Response(JSON.stringify({ jsonrpc: '2.0', id: message.id, result: outcome.result }), {
       status: 200,
       headers: responseHeaders,

@@ -1,6 +1,3 @@
-export {
-  createJwtVerifier,
-  type JwtIssuerOptions,
-  type JwtVerifier,
-  type JwtVerifierOptions,
-} from './verifier.js';
+export type { JwtIssuerOptions, JwtVerifierOptions } from './options.js';
+export { JwtRejection, type JwtRejectionReason } from './rejection.js';
+export { createJwtVerifier, type JwtVerifier } from './verifier.js';

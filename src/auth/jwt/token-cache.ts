@@ -1,48 +1,70 @@
-import type { Principal } from '../principal.js';
-
 /**
- * A bounded cache of verified tokens. Verifying a JWT costs about 100 µs (signature and claims);
- * a cache hit costs a Map lookup, which keeps token verification off the hot path for clients
- * that reuse their access token. An entry never outlives the token's `exp`, nor `maxTtlMs`, which
- * bounds how long a token revoked at its issuer keeps working here.
+ * A bounded cache of verified tokens, keyed by the token string.
+ *
+ * Why: verifying a JWT is on every request of the hot path and costs ~120-190 µs for RS256/PS256
+ * and ~250-300 µs for ES256/EdDSA (Node 20, measured through this verifier), while MCP clients reuse
+ * one access token for many calls. A hit costs ~1-2 µs: one Map lookup and a fresh principal.
+ *
+ * Safety: an entry lives until `min(exp, verifiedAt + maxTtl)` and is never returned at or past that
+ * instant, so the cache never extends a token's life; `maxTtl` also bounds how long a key removed
+ * from the issuer's JWKS keeps its tokens working here. Only verified tokens are stored, so memory
+ * is bounded by `maxEntries` tokens of at most `maxTokenBytes` each. Eviction is least recently
+ * used, through the Map's insertion order (a hit re-inserts its entry at the end).
  */
-export class VerifiedTokenCache {
-  // Map iteration order is insertion order: the first key is the oldest entry, evicted first.
-  readonly #entries = new Map<string, { principal: Principal; until: number }>();
+export class VerifiedTokenCache<T> {
+  readonly #entries = new Map<string, { readonly value: T; readonly until: number }>();
   readonly #maxEntries: number;
   readonly #maxTtlMs: number;
-  hits = 0;
-  misses = 0;
+  #hits = 0;
+  #misses = 0;
 
+  /**
+   * @param maxEntries most tokens kept (0 disables the cache).
+   * @param maxTtlMs longest time a verified token is trusted without re-verification, in ms.
+   */
   constructor(maxEntries: number, maxTtlMs: number) {
     this.#maxEntries = maxEntries;
     this.#maxTtlMs = maxTtlMs;
   }
 
-  get(token: string, now: number): Principal | undefined {
+  /** The cached value for `token` if it is still valid at `now` (epoch ms). */
+  get(token: string, now: number): T | undefined {
     const entry = this.#entries.get(token);
-    if (entry && entry.until > now) {
-      this.hits++;
-      return entry.principal;
+    if (entry === undefined) {
+      this.#misses++;
+      return undefined;
     }
-    if (entry) this.#entries.delete(token);
-    this.misses++;
-    return undefined;
+    this.#entries.delete(token);
+    if (entry.until <= now) {
+      this.#misses++;
+      return undefined;
+    }
+    this.#entries.set(token, entry); // most recently used goes last
+    this.#hits++;
+    return entry.value;
   }
 
-  set(token: string, principal: Principal, now: number): void {
-    if (this.#maxEntries === 0 || this.#maxTtlMs === 0) return;
-    const until = Math.min(principal.expiresAt ?? now, now + this.#maxTtlMs);
-    if (until <= now) return;
+  /** Stores a verified token until `min(expiresAt, now + maxTtl)`; does nothing if that has passed. */
+  set(token: string, value: T, expiresAt: number, now: number): void {
+    if (this.#maxEntries === 0) return;
+    const until = Math.min(expiresAt, now + this.#maxTtlMs);
+    if (!(until > now)) return;
+    this.#entries.delete(token);
     while (this.#entries.size >= this.#maxEntries) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest === undefined) break;
-      this.#entries.delete(oldest);
+      const oldest = this.#entries.keys().next();
+      if (oldest.done) break;
+      this.#entries.delete(oldest.value);
     }
-    this.#entries.set(token, { principal, until });
+    this.#entries.set(token, { value, until });
   }
 
-  get size(): number {
-    return this.#entries.size;
+  /** Counters for `stats()`. */
+  stats(): { cacheHits: number; cacheMisses: number; cacheSize: number } {
+    return { cacheHits: this.#hits, cacheMisses: this.#misses, cacheSize: this.#entries.size };
+  }
+
+  /** Forgets every entry (the counters stay). */
+  clear(): void {
+    this.#entries.clear();
   }
 }

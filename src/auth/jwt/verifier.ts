@@ -1,211 +1,152 @@
-import { decodeJwt, decodeProtectedHeader, type JSONWebKeySet, type JWTVerifyGetKey, jwtVerify } from 'jose';
-import { ConfigError, RampartError } from '../../core/errors.js';
+import { decodeJwt, decodeProtectedHeader, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import type { Principal } from '../principal.js';
 import type { Credential, TokenVerifier } from '../verifier.js';
-import { readListClaim, readStringClaim } from './claims.js';
+import { readTokenClaims, type TokenClaims } from './claims.js';
 import { createKeySource } from './key-source.js';
+import { type JwtVerifierOptions, type ResolvedIssuer, resolveIssuers, wholeNumber } from './options.js';
+import { detailOf, invalidToken, reasonOf } from './rejection.js';
 import { VerifiedTokenCache } from './token-cache.js';
 
-/** Asymmetric algorithms only: a shared-secret HS* key would let anyone holding it mint tokens. */
-const ALLOWED_ALGORITHMS = new Set([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-]);
-const DEFAULT_ALGORITHMS = ['RS256', 'ES256', 'PS256', 'EdDSA'];
-const COMPACT_JWS = /^[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}$/;
-
-/** One trusted token issuer. */
-export interface JwtIssuerOptions {
-  /** Exact `iss` value. */
-  issuer: string;
-  /** Exactly one of `jwksUrl`, `jwksFile` and `jwks`. */
-  jwksUrl?: string;
-  jwksFile?: string;
-  jwks?: JSONWebKeySet;
-  /** Accepted `alg` values (default RS256, ES256, PS256, EdDSA); checked before any key is looked up. */
-  algorithms?: string[];
-  /** This server's canonical resource URI (RFC 8707); `aud` must contain it exactly. */
-  audience: string;
-  /** Required `typ` header (default `at+jwt`, RFC 9068 §2.1); `false` accepts any. */
-  requiredTyp?: string | false;
-  /** Claim holding the scopes (default `scope`, space-separated; `scp` arrays are read too). */
-  scopeClaim?: string;
-  /** Claim holding the roles, e.g. `roles` or `cognito:groups`. */
-  rolesClaim?: string;
-  /** Claims naming the OAuth client, first found wins (default `client_id`, `azp`). */
-  clientIdClaims?: string[];
-  /** Leeway for `exp`, `nbf` and `iat` in seconds (default 30, at most 60). */
-  clockToleranceSeconds?: number;
-}
-
-/** Options of {@link createJwtVerifier}. */
-export interface JwtVerifierOptions {
-  issuers: JwtIssuerOptions[];
-  /** Tokens longer than this are refused unparsed (default 8192 bytes). */
-  maxTokenBytes?: number;
-  /** Verified-token cache: entries (default 10 000) and lifetime cap in seconds (default 60). */
-  cache?: { maxEntries?: number; maxTtlSeconds?: number };
-  /** JWKS fetch timeout (default 5000 ms). */
-  jwksTimeoutMs?: number;
-  /** Least time between JWKS refetches for an unknown `kid` (default 30 000 ms). */
-  jwksCooldownMs?: number;
-  fetch?: typeof fetch;
-  /** Clock in epoch ms (default `Date.now`). */
-  now?: () => number;
-}
-
-interface Issuer {
-  readonly options: JwtIssuerOptions;
-  readonly algorithms: readonly string[];
-  readonly keys: JWTVerifyGetKey;
-  readonly toleranceSeconds: number;
-}
-
-/** A {@link TokenVerifier} for JWT access tokens, with cache statistics. */
+/** A {@link TokenVerifier} for JWT access tokens, with cache counters. */
 export interface JwtVerifier extends TokenVerifier {
+  /** Cache hits and misses since construction, and the number of cached tokens. */
   stats(): { cacheHits: number; cacheMisses: number; cacheSize: number };
 }
 
+interface Issuer extends ResolvedIssuer {
+  readonly getKey: JWTVerifyGetKey;
+}
+
+interface VerifiedToken extends TokenClaims {
+  readonly issuer: string;
+}
+
+// Compact JWS (RFC 7515 §7.1): three base64url parts; the signature may be empty (`alg: none`),
+// so such tokens reach `verify` and are refused there with a reason the logs can show.
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
 /**
- * Verifies JWT access tokens from trusted issuers (RFC 9068, RFC 8725).
+ * Verifies JWT access tokens (RFC 9068) from a fixed set of trusted issuers, following the JWT
+ * best current practices (RFC 8725).
  *
- * Order of checks: size cap; compact shape; the unverified `iss` picks the issuer (only as a key
- * into the configured set); the header's `alg` must be on that issuer's allow-list before any key
- * is resolved; then signature, `typ`, exact `iss`, audience, `exp` (required), `nbf`, `iat` and
- * unknown `crit` (jose rejects it). Every failure is the same `ERR_AUTH_INVALID_TOKEN`; the reason
- * is only in `cause`, for logs.
+ * Checks, in order: size cap (before any parsing); compact shape; the unverified `iss` selects the
+ * issuer (a lookup key only); the header `alg` must be on that issuer's allow-list before any key
+ * is resolved; then jose verifies the signature with a key from the issuer's JWKS (never from the
+ * token's `jwk`/`jku`/`x5u`/`x5c` headers), refuses unknown `crit` extensions, and checks `typ`,
+ * exact `iss`, that `aud` contains the resource URI, `exp` (required), `nbf`, with the clock
+ * tolerance; finally `iat` must not be in the future and `sub` must be a non-empty string.
  *
- * @throws ConfigError for invalid options (no issuers, HMAC or "none" algorithms, tolerance over 60 s).
+ * Every refusal is the same `RampartError('ERR_AUTH_INVALID_TOKEN')`, whose `cause` is a
+ * `JwtRejection` naming the reason (`expired`, `bad_audience`, …) for logs only.
+ *
+ * Verified tokens are cached (see `VerifiedTokenCache`): a repeated token costs one Map lookup.
+ *
+ * @throws ConfigError at construction for a bad option: no issuers, a duplicate issuer, `none` or
+ *   `HS*` algorithms, a tolerance above 60 s, not exactly one key source, an unreadable JWKS file,
+ *   a JWKS holding private keys, or a plain-HTTP JWKS URL off loopback.
+ * @example
+ * const verifier = createJwtVerifier({
+ *   issuers: [
+ *     {
+ *       issuer: 'https://sso.example.com',
+ *       jwksUrl: 'https://sso.example.com/jwks',
+ *       audience: 'https://mcp.example.com/mcp',
+ *     },
+ *   ],
+ * });
+ * const principal = await verifier.verify({ kind: 'bearer', value: token });
  */
 export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   const now = options.now ?? Date.now;
-  const maxTokenBytes = options.maxTokenBytes ?? 8192;
-  const cooldownMs = options.jwksCooldownMs ?? 30_000;
-  if (options.issuers.length === 0)
-    throw new ConfigError('auth.jwt.issuers', 'at least one issuer is required');
-  const issuers = new Map<string, Issuer>();
-  options.issuers.forEach((issuer, i) => {
-    const path = `auth.jwt.issuers[${i}]`;
-    if (issuers.has(issuer.issuer)) throw new ConfigError(path, 'duplicate issuer');
-    if (!issuer.audience) throw new ConfigError(path, 'an audience (the resource URI) is required');
-    const algorithms = issuer.algorithms ?? DEFAULT_ALGORITHMS;
-    for (const alg of algorithms) {
-      if (!ALLOWED_ALGORITHMS.has(alg))
-        throw new ConfigError(`${path}.algorithms`, `"${alg}" is not allowed`);
-    }
-    const toleranceSeconds = issuer.clockToleranceSeconds ?? 30;
-    if (toleranceSeconds < 0 || toleranceSeconds > 60) {
-      throw new ConfigError(`${path}.clockToleranceSeconds`, 'must be between 0 and 60');
-    }
-    const sources = [issuer.jwksUrl, issuer.jwksFile, issuer.jwks].filter((s) => s !== undefined);
-    if (sources.length !== 1) throw new ConfigError(path, 'set exactly one of jwksUrl, jwksFile and jwks');
-    const keys = issuer.jwksUrl
-      ? createKeySource(path, {
-          jwksUrl: issuer.jwksUrl,
-          timeoutMs: options.jwksTimeoutMs ?? 5000,
-          cooldownMs,
-          ...(options.fetch ? { fetch: options.fetch } : {}),
-        })
-      : issuer.jwksFile
-        ? createKeySource(path, { jwksFile: issuer.jwksFile, cooldownMs, now })
-        : createKeySource(path, { jwks: issuer.jwks as JSONWebKeySet });
-    issuers.set(issuer.issuer, { options: issuer, algorithms, keys, toleranceSeconds });
-  });
-  const cache = new VerifiedTokenCache(
-    options.cache?.maxEntries ?? 10_000,
-    (options.cache?.maxTtlSeconds ?? 60) * 1000,
-  );
+  const maxTokenBytes = wholeNumber('maxTokenBytes', options.maxTokenBytes ?? 8192, 256, 65_536);
+  const timeoutMs = wholeNumber('jwksTimeoutMs', options.jwksTimeoutMs ?? 5000, 1, 600_000);
+  const cooldownMs = wholeNumber('jwksCooldownMs', options.jwksCooldownMs ?? 30_000, 0);
+  const maxEntries = wholeNumber('cacheMaxEntries', options.cache?.maxEntries ?? 10_000, 0);
+  const maxTtlSeconds = wholeNumber('cacheMaxTtlSeconds', options.cache?.maxTtlSeconds ?? 60, 0, 3600);
 
-  async function verifyToken(token: string): Promise<Principal> {
-    if (token.length > maxTokenBytes) throw invalid('too_large');
-    if (!COMPACT_JWS.test(token)) throw invalid('malformed');
+  // Null prototype: the unverified `iss` is attacker-chosen, so `__proto__` or `constructor`
+  // must find nothing.
+  const issuers: Record<string, Issuer> = Object.create(null);
+  for (const resolved of resolveIssuers(options.issuers)) {
+    const keyOptions = { path: resolved.path, timeoutMs, cooldownMs, fetch: options.fetch, now };
+    issuers[resolved.issuer] = { ...resolved, getKey: createKeySource(resolved.keys, keyOptions) };
+  }
+  const cache = new VerifiedTokenCache<VerifiedToken>(maxEntries, maxTtlSeconds * 1000);
+
+  async function verifyToken(token: string, at: number): Promise<VerifiedToken> {
+    if (!COMPACT_JWS.test(token)) throw invalidToken('malformed');
     let alg: unknown;
     let iss: unknown;
     try {
       alg = decodeProtectedHeader(token).alg;
       iss = decodeJwt(token).iss;
-    } catch (cause) {
-      throw invalid('malformed', cause);
+    } catch (error) {
+      throw invalidToken('malformed', detailOf(error));
     }
-    const issuer = typeof iss === 'string' ? issuers.get(iss) : undefined;
-    if (!issuer) throw invalid('unknown_issuer');
-    // RFC 8725 §3.1: the algorithm is checked against the allow-list before any key is resolved.
-    if (typeof alg !== 'string' || !issuer.algorithms.includes(alg)) throw invalid('algorithm_not_allowed');
+    const issuer = typeof iss === 'string' && Object.hasOwn(issuers, iss) ? issuers[iss] : undefined;
+    if (issuer === undefined) throw invalidToken('unknown_issuer');
+    // RFC 8725 §3.1: the algorithm is checked before any key is resolved (jose checks it again).
+    if (typeof alg !== 'string' || !issuer.algorithms.includes(alg)) throw invalidToken('alg_not_allowed');
 
-    const { options: cfg } = issuer;
-    const at = now();
-    let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
+    let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, issuer.keys, {
-        issuer: cfg.issuer,
-        audience: cfg.audience,
+      ({ payload } = await jwtVerify(token, issuer.getKey, {
         algorithms: [...issuer.algorithms],
-        clockTolerance: issuer.toleranceSeconds,
+        issuer: issuer.issuer,
+        audience: issuer.audience,
         requiredClaims: ['exp'],
+        clockTolerance: issuer.toleranceSeconds,
         currentDate: new Date(at),
-        ...(cfg.requiredTyp === false ? {} : { typ: cfg.requiredTyp ?? 'at+jwt' }),
+        // RFC 9068 §4: refuse other JWTs (ID tokens, …) presented as access tokens.
+        ...(issuer.requiredTyp === false ? {} : { typ: issuer.requiredTyp }),
       }));
-    } catch (cause) {
-      throw invalid(reasonOf(cause), cause);
+    } catch (error) {
+      throw invalidToken(reasonOf(error), detailOf(error));
     }
-    // jose checks `iat` only with maxTokenAge; a token issued in the future is refused here.
-    if (typeof payload.iat === 'number' && payload.iat > at / 1000 + issuer.toleranceSeconds)
-      throw invalid('iat_in_future');
-    if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 256)
-      throw invalid('no_subject');
-    const scopeClaim = cfg.scopeClaim ?? 'scope';
-    const scopes = readListClaim(payload, scopeClaim);
-    if (scopeClaim === 'scope' && scopes.length === 0) scopes.push(...readListClaim(payload, 'scp'));
-    return Object.freeze({
-      subject: payload.sub,
-      issuer: cfg.issuer,
-      authMethod: 'jwt' as const,
-      clientId: readStringClaim(payload, cfg.clientIdClaims ?? ['client_id', 'azp']),
-      scopes: new Set(scopes),
-      roles: new Set(cfg.rolesClaim ? readListClaim(payload, cfg.rolesClaim) : []),
-      expiresAt: (payload.exp as number) * 1000,
-    });
+    // JSON allows 1e999, which parses as Infinity: a token that would never expire.
+    if (!Number.isFinite(payload.exp)) throw invalidToken('bad_exp');
+    // jose checks `iat` only with maxTokenAge; a token issued in the future is a forgery or a
+    // clock fault either way.
+    if (payload.iat !== undefined && payload.iat > Math.floor(at / 1000) + issuer.toleranceSeconds)
+      throw invalidToken('iat_in_future');
+    const claims = readTokenClaims(payload, issuer);
+    if (claims === undefined) throw invalidToken('bad_subject');
+    return { ...claims, issuer: issuer.issuer };
   }
 
   return {
     name: 'jwt',
-    accepts: (credential: Credential) =>
-      credential.kind === 'bearer' && credential.value.split('.').length === 3,
+    accepts: (credential: Credential) => credential.kind === 'bearer' && COMPACT_JWS.test(credential.value),
     async verify(credential: Credential): Promise<Principal> {
+      if (credential.kind !== 'bearer') throw invalidToken('malformed');
       const token = credential.value;
+      // Before anything else, the cache lookup included: a huge string is never hashed or parsed.
+      if (token.length > maxTokenBytes) throw invalidToken('too_large');
       const at = now();
-      const cached = cache.get(token, at);
-      if (cached) return cached;
-      const principal = await verifyToken(token);
-      cache.set(token, principal, at);
-      return principal;
+      let verified = cache.get(token, at);
+      if (verified === undefined) {
+        verified = await verifyToken(token, at);
+        cache.set(token, verified, verified.expiresAt, at);
+      }
+      return toPrincipal(verified);
     },
-    stats: () => ({ cacheHits: cache.hits, cacheMisses: cache.misses, cacheSize: cache.size }),
+    stats: () => cache.stats(),
+    close() {
+      cache.clear();
+    },
   };
 }
 
-function invalid(reason: string, cause?: unknown): RampartError {
-  // `cause` keeps the reason for logs; the client sees one fixed message for every failure.
-  return new RampartError('ERR_AUTH_INVALID_TOKEN', {
-    cause: cause === undefined ? reason : { reason, error: cause },
+function toPrincipal(token: VerifiedToken): Principal {
+  // Fresh sets for every request: a consumer that mutates its principal's sets cannot change what
+  // the cache hands to the next request.
+  return Object.freeze({
+    subject: token.subject,
+    issuer: token.issuer,
+    authMethod: 'jwt',
+    clientId: token.clientId,
+    scopes: new Set(token.scopes),
+    roles: new Set(token.roles),
+    expiresAt: token.expiresAt,
   });
-}
-
-function reasonOf(error: unknown): string {
-  const code = (error as { code?: unknown })?.code;
-  const claim = (error as { claim?: unknown })?.claim;
-  if (code === 'ERR_JWT_EXPIRED') return 'expired';
-  if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') return `bad_${String(claim)}`;
-  if (code === 'ERR_JWKS_NO_MATCHING_KEY') return 'unknown_kid';
-  if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') return 'bad_signature';
-  if (code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JOSE_GENERIC') return 'jwks_unavailable';
-  return typeof code === 'string' ? code.toLowerCase() : 'invalid';
 }
