@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { configSchema, readConfigFile, resolveConfig } from '../config/index.js';
 import { ConfigError } from '../core/errors.js';
 import { findLiteralSecrets } from '../secrets/index.js';
+import { parseCommand } from './args.js';
 import { DEFAULT_CONFIG_FILE } from './context.js';
 import { CliError, printJson } from './output.js';
 
@@ -18,21 +18,9 @@ Options:
 
 /** `rampart config …` */
 export async function configCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const [sub] = positionals;
-  if (values.help || !sub) {
-    process.stdout.write(CONFIG_HELP);
-    if (!sub && !values.help) throw new CliError('missing command', 2);
-    return;
-  }
+  const parsed = parseCommand(argv, {}, CONFIG_HELP);
+  if (!parsed) return;
+  const { command: sub, values } = parsed;
   if (sub === 'schema') return printJson(configJsonSchema());
   if (sub !== 'check') throw new CliError(`unknown command "config ${sub}" (see rampart config --help)`, 2);
 

@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { openKeyStore } from '../stores/key-store.js';
+import { parseCommand } from './args.js';
 import { keyStorePath, loadCliConfig } from './context.js';
 import { parseDuration } from './duration.js';
 import { CliError, printJson, printTable } from './output.js';
@@ -22,26 +22,20 @@ Options:
 
 /** `rampart keys …` */
 export async function keysCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string' },
-      json: { type: 'boolean', default: false },
+  const parsed = parseCommand(
+    argv,
+    {
       name: { type: 'string' },
       scopes: { type: 'string' },
       user: { type: 'string' },
       expires: { type: 'string' },
       grace: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
-  });
-  const [sub, id] = positionals;
-  if (values.help || !sub) {
-    process.stdout.write(KEYS_HELP);
-    if (!sub && !values.help) throw new CliError('missing command', 2);
-    return;
-  }
+    KEYS_HELP,
+  );
+  if (!parsed) return;
+  const { command: sub, values } = parsed;
+  const [id] = parsed.args;
   const config = loadCliConfig(values.config);
   const store = await openKeyStore(keyStorePath(config));
   try {

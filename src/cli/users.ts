@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { openKeyStore } from '../stores/key-store.js';
+import { parseCommand } from './args.js';
 import { keyStorePath, loadCliConfig } from './context.js';
 import { CliError, printJson, printTable } from './output.js';
 
@@ -18,22 +18,10 @@ Options:
 
 /** `rampart users …` */
 export async function usersCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      roles: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const [sub, user] = positionals;
-  if (values.help || !sub) {
-    process.stdout.write(USERS_HELP);
-    if (!sub && !values.help) throw new CliError('missing command', 2);
-    return;
-  }
+  const parsed = parseCommand(argv, { roles: { type: 'string' } }, USERS_HELP);
+  if (!parsed) return;
+  const { command: sub, values } = parsed;
+  const [user] = parsed.args;
   const roles = (values.roles ?? '')
     .split(',')
     .map((r) => r.trim())
