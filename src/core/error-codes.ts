@@ -33,6 +33,11 @@ export const ERROR_CODES = {
     rpc: -32600,
     message: 'Invalid request: JSON has too many elements',
   },
+  ERR_REQUEST_STRING_TOO_LONG: {
+    status: 400,
+    rpc: -32600,
+    message: 'Invalid request: JSON string or key too long',
+  },
   ERR_REQUEST_DUPLICATE_KEY: { status: 400, rpc: -32600, message: 'Invalid request: duplicate JSON key' },
   ERR_REQUEST_FORBIDDEN_KEY: {
     status: 400,

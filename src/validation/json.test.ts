@@ -264,17 +264,17 @@ describe('limits', () => {
   it('measures keys in UTF-8 bytes after unescaping, 1024 by default', () => {
     const key = (k: string): string => `{${JSON.stringify(k)}:1}`;
     expect(codeOf(() => parseJsonText(key('k'.repeat(1024))))).toBe('accepted');
-    expect(codeOf(() => parseJsonText(key('k'.repeat(1025))))).toBe('ERR_REQUEST_TOO_MANY_ELEMENTS');
+    expect(codeOf(() => parseJsonText(key('k'.repeat(1025))))).toBe('ERR_REQUEST_STRING_TOO_LONG');
     expect(codeOf(() => parseJsonText(key('€'.repeat(341))))).toBe('accepted'); // 1023 bytes
-    expect(codeOf(() => parseJsonText(key('€'.repeat(342))))).toBe('ERR_REQUEST_TOO_MANY_ELEMENTS');
+    expect(codeOf(() => parseJsonText(key('€'.repeat(342))))).toBe('ERR_REQUEST_STRING_TOO_LONG');
     expect(codeOf(() => parseJsonText(key('😀'.repeat(256))))).toBe('accepted'); // 1024 bytes
-    expect(codeOf(() => parseJsonText(key(`${'😀'.repeat(256)}a`)))).toBe('ERR_REQUEST_TOO_MANY_ELEMENTS');
+    expect(codeOf(() => parseJsonText(key(`${'😀'.repeat(256)}a`)))).toBe('ERR_REQUEST_STRING_TOO_LONG');
     // 200 escapes are 1200 characters of text but 200 bytes of key.
     expect(codeOf(() => parseJsonText(`{"${'\\u0062'.repeat(200)}":1}`))).toBe('accepted');
     // Limits given without maxKeyBytes still get the default.
     const noKeyLimit = { maxDepth: 64, maxElements: 100 };
     expect(codeOf(() => parseJsonText(key('k'.repeat(1025)), noKeyLimit))).toBe(
-      'ERR_REQUEST_TOO_MANY_ELEMENTS',
+      'ERR_REQUEST_STRING_TOO_LONG',
     );
     expect(codeOf(() => parseJsonText(key('k'.repeat(2000)), limits({ maxKeyBytes: 2000 })))).toBe(
       'accepted',
@@ -283,10 +283,10 @@ describe('limits', () => {
 
   it('limits string values when asked, and says which limit was hit', () => {
     const tight = limits({ maxStringBytes: 4 });
-    expect(codeOf(() => parseJsonText('["abcd","é€"]', tight))).toBe('ERR_REQUEST_TOO_MANY_ELEMENTS');
+    expect(codeOf(() => parseJsonText('["abcd","é€"]', tight))).toBe('ERR_REQUEST_STRING_TOO_LONG');
     expect(codeOf(() => parseJsonText('["abcd","éé"]', tight))).toBe('accepted');
     expect(codeOf(() => parseJsonText('"\\ud800\\u0041"', tight))).toBe('accepted'); // lone surrogate: 3 bytes
-    expect(codeOf(() => parseJsonText('"\\ud800ab"', tight))).toBe('ERR_REQUEST_TOO_MANY_ELEMENTS');
+    expect(codeOf(() => parseJsonText('"\\ud800ab"', tight))).toBe('ERR_REQUEST_STRING_TOO_LONG');
     expect(codeOf(() => parseJsonText(`"${'x'.repeat(1_000_000)}"`))).toBe('accepted');
     expect(() => parseJsonText('"abcde"', tight)).toThrow('Invalid request: JSON string too long');
     expect(() => parseJsonText('{"abcde":1}', limits({ maxKeyBytes: 4, maxStringBytes: 4 }))).toThrow(

@@ -84,7 +84,7 @@ export function parseJsonBody(body: Uint8Array, limits: JsonLimits = DEFAULT_JSO
  * @param text - The JSON text; an empty text is invalid.
  * @param limits - Depth, element and size limits; default {@link DEFAULT_JSON_LIMITS}.
  * @throws RampartError `ERR_REQUEST_INVALID_JSON`, `ERR_REQUEST_TOO_DEEP`,
- *   `ERR_REQUEST_TOO_MANY_ELEMENTS` (also for a string or key over its byte limit),
+ *   `ERR_REQUEST_TOO_MANY_ELEMENTS`, `ERR_REQUEST_STRING_TOO_LONG` (a string or key over its byte limit),
  *   `ERR_REQUEST_DUPLICATE_KEY` (keys compared after unescaping) or `ERR_REQUEST_FORBIDDEN_KEY`.
  * @throws ConfigError when `limits` holds a value that is not a number >= 0.
  * @example
@@ -313,7 +313,7 @@ class Parser {
     // A UTF-16 code unit is at most 3 UTF-8 bytes, so most strings need no count.
     if (s.length * 3 > maxBytes && utf8Length(s) > maxBytes) {
       const what = isKey ? 'key' : 'string';
-      throw new RampartError('ERR_REQUEST_TOO_MANY_ELEMENTS', {
+      throw new RampartError('ERR_REQUEST_STRING_TOO_LONG', {
         message: `Invalid request: JSON ${what} too long`,
         cause: new Error(`JSON ${what} over ${maxBytes} bytes at offset ${this.pos}`),
       });
