@@ -39,6 +39,14 @@ const failing = defineTool({
   },
 });
 
+const tagged = defineTool({
+  name: 'tagged',
+  description: 'Takes a map of tags',
+  scope: 'mcp:read',
+  input: z.object({ tags: z.record(z.string(), z.object({ weight: z.number() })) }),
+  handler: () => 'ok',
+});
+
 beforeAll(async () => {
   const store = await openKeyStore(join(dataDir, 'rampart.db'));
   await store.keys.createUser('olga', ['ops']);
@@ -49,7 +57,7 @@ beforeAll(async () => {
   };
   await store.close();
   rampart = await createRampart({
-    tools: [refund, failing],
+    tools: [refund, failing, tagged],
     config: { storage: { dataDir } },
     logger: pino({ level: 'silent' }),
   });
@@ -98,6 +106,18 @@ describe('handler failures', () => {
     expect(body.result.isError).toBe(true);
     expect(body.result.content[0].text).toMatch(/^The tool failed \(request id [0-9a-f-]{36}\)$/);
     expect(text).not.toMatch(/ECONNREFUSED|hunter2|10\.0\.0\.5|at /);
+  });
+});
+
+describe('input echo', () => {
+  it('names no input-derived key when refusing an unknown property under a record', async () => {
+    const { body } = await call(keys.clerk, 'tagged', {
+      tags: { '<img src=x>': { weight: 1, extra: true } },
+    });
+    expect(body.result).toMatchObject({
+      isError: true,
+      content: [{ type: 'text', text: 'Invalid arguments: tags.?: has unknown properties' }],
+    });
   });
 });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_JWT_ALGORITHMS, JWT_ALGORITHMS } from '../auth/jwt/algorithms.js';
 
 /**
  * The one schema of Rampart's configuration (`rampart.yaml` and `createRampart(config)` alike).
@@ -106,11 +107,9 @@ const jwtIssuerSchema = z
     jwksUrl: z.url({ protocol: /^https?$/ }).optional(),
     jwksFile: z.string().min(1).optional(),
     algorithms: z
-      .array(
-        z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']),
-      )
+      .array(z.enum(JWT_ALGORITHMS))
       .min(1)
-      .default(['RS256', 'ES256', 'PS256', 'EdDSA']),
+      .default([...DEFAULT_JWT_ALGORITHMS]),
     requiredTyp: z.union([z.string().min(1), z.literal(false)]).default('at+jwt'),
     scopeClaim: z.string().min(1).default('scope'),
     rolesClaim: z.string().min(1).optional(),

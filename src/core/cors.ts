@@ -16,7 +16,8 @@ const EXPOSE_HEADERS = ['mcp-session-id', 'mcp-protocol-version', 'www-authentic
   ', ',
 );
 
-const NO_CORS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+/** What {@link corsHeaders} returns for a request without an allowed Origin: one shared empty object. */
+export const NO_CORS: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
  * CORS headers for an allowed origin, or none. Never `*`, never `Allow-Credentials`: credentials

@@ -153,7 +153,6 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
   let draining = false;
 
   const app = new Hono();
-  app.all(server.path, (c) => mcp(c.req.raw));
   const wellKnown = '/.well-known/oauth-protected-resource';
   for (const route of new Set([`${wellKnown}${server.path}`, wellKnown])) {
     app.get(

@@ -7,7 +7,7 @@ import { type JsonRpcMessage, parseEnvelope } from '../protocol/envelope.js';
 import type { SessionStore } from '../protocol/sessions.js';
 import { readBody } from '../validation/body.js';
 import { type JsonLimits, parseJsonBody } from '../validation/json.js';
-import { corsHeaders, preflightHeaders } from './cors.js';
+import { corsHeaders, NO_CORS, preflightHeaders } from './cors.js';
 import { RampartError } from './errors.js';
 import { acceptsJson, isJsonContentType } from './media-type.js';
 import { checkOrigin, type OriginPolicy } from './origin.js';
@@ -55,7 +55,6 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
     ...options.baseHeaders,
     'content-type': 'application/json',
   }) as Record<string, string>;
-  const NO_CORS_MARK = corsHeaders(null, options.originPolicy.allowedOrigins);
 
   async function handle(request: Request, record: RequestRecord): Promise<Response> {
     const headers = request.headers;
@@ -101,9 +100,8 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
     const classified = classifyRequest(message, headers, options.legacyEnabled);
     record.era = classified.era;
 
-    // The common answer (no CORS, no session) reuses one prepared header object: no copies.
-    let responseHeaders: Record<string, string> =
-      cors === NO_CORS_MARK ? jsonHeaders : { ...jsonHeaders, ...cors };
+    // Headers beyond the prepared ones (CORS, session id); the common answer has none and copies nothing.
+    let extra: Record<string, string> | undefined = cors === NO_CORS ? undefined : { ...cors };
     if (classified.era === 'legacy') {
       const sessionId = headers.get('mcp-session-id');
       if (sessionId !== null && message.method !== 'initialize') {
@@ -111,7 +109,7 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
         if (!options.sessions?.get(sessionId, principalKey(principal))) {
           throw new RampartError('ERR_PROTOCOL_SESSION_NOT_FOUND');
         }
-        responseHeaders = { ...responseHeaders, 'mcp-session-id': sessionId };
+        extra = { ...extra, 'mcp-session-id': sessionId };
       }
     }
 
@@ -126,17 +124,18 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
       },
     });
     if (outcome === undefined) {
-      const { 'content-type': _json, ...empty } = responseHeaders;
-      return new Response(null, { status: 202, headers: empty });
+      return new Response(null, {
+        status: 202,
+        headers: extra ? { ...options.baseHeaders, ...extra } : options.baseHeaders,
+      });
     }
     if (message.method === 'initialize' && options.sessions) {
       const version = String(outcome.result.protocolVersion);
-      const id = options.sessions.create(principalKey(principal), version).id;
-      responseHeaders = { ...responseHeaders, 'mcp-session-id': id };
+      extra = { ...extra, 'mcp-session-id': options.sessions.create(principalKey(principal), version).id };
     }
     return new Response(JSON.stringify({ jsonrpc: '2.0', id: message.id, result: outcome.result }), {
       status: 200,
-      headers: responseHeaders,
+      headers: extra ? { ...jsonHeaders, ...extra } : jsonHeaders,
     });
   }
 

@@ -3,7 +3,7 @@ import { decideToolAccess } from '../authz/decide.js';
 import type { ScopeHierarchy } from '../authz/scopes.js';
 import { RampartError } from '../core/errors.js';
 import type { Tool, ToolResult } from '../tools/define-tool.js';
-import { describeIssues } from '../tools/issues.js';
+import { describeIssues, formatPath } from '../tools/issues.js';
 import { ToolError, toolError, toToolResult } from '../tools/result.js';
 import { findUnknownKey } from '../tools/unknown-keys.js';
 import type { Classified } from './classify.js';
@@ -44,8 +44,8 @@ export function createDispatcher(options: DispatchOptions) {
   const serverInfoMeta = { [META_SERVER_INFO]: options.serverInfo };
   const capabilities = { tools: { listChanged: false } };
 
-  function complete(classified: Classified, result: Record<string, unknown>): Record<string, unknown> {
-    if (classified.era === 'legacy') return result;
+  function complete(classified: Classified, result: object): Record<string, unknown> {
+    if (classified.era === 'legacy') return result as Record<string, unknown>;
     return { resultType: 'complete', ...result, _meta: serverInfoMeta };
   }
 
@@ -78,9 +78,7 @@ export function createDispatcher(options: DispatchOptions) {
     }
     const unknownAt = findUnknownKey(tool.input, rawArgs);
     if (unknownAt) {
-      return toolError(
-        `Invalid arguments: ${unknownAt.length ? unknownAt.join('.') : '(arguments)'}: has unknown properties`,
-      );
+      return toolError(`Invalid arguments: ${formatPath(unknownAt)}: has unknown properties`);
     }
     const parsed = await tool.input.safeParseAsync(rawArgs);
     if (!parsed.success) return toolError(describeIssues(parsed.error.issues));
@@ -156,7 +154,7 @@ export function createDispatcher(options: DispatchOptions) {
         return { result: complete(classified, result) };
       }
       case 'tools/call':
-        return { result: complete(classified, { ...(await callTool(req)) }) };
+        return { result: complete(classified, await callTool(req)) };
       default:
         throw new RampartError('ERR_PROTOCOL_METHOD_NOT_FOUND');
     }

@@ -46,7 +46,7 @@ describe('findUnknownKey', () => {
     [{ a: 'x' }, undefined],
     [{ a: 'x', extra: 1 }, []],
     [{ nested: { b: 1, extra: 1 } }, ['nested']],
-    [{ list: [{ c: 'x' }, { c: 'y', z: 1 }] }, ['list', '1']],
+    [{ list: [{ c: 'x' }, { c: 'y', z: 1 }] }, ['list', 1]],
     [{ loose: { d: 'x', anything: 1 } }, undefined],
     [{ __proto__: { polluted: true } }, undefined],
   ])('%j -> %j', (value, expected) => {

@@ -17,7 +17,7 @@ export function findUnknownKey(
   schema: z.ZodType,
   value: unknown,
   path: (string | number)[] = [],
-): string[] | undefined {
+): (string | number)[] | undefined {
   const def = (schema as unknown as { _zod: { def: Def } })._zod.def;
   switch (def.type) {
     case 'object': {
@@ -26,7 +26,7 @@ export function findUnknownKey(
       const loose = def.catchall !== undefined;
       for (const key of Object.keys(value)) {
         if (!Object.hasOwn(shape, key)) {
-          if (!loose) return path.map(String);
+          if (!loose) return path;
           continue;
         }
         const found = findUnknownKey(shape[key] as z.ZodType, (value as Record<string, unknown>)[key], [

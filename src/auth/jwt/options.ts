@@ -1,4 +1,5 @@
 import { ConfigError } from '../../core/errors.js';
+import { DEFAULT_JWT_ALGORITHMS, JWT_ALGORITHMS } from './algorithms.js';
 
 /** One trusted issuer of JWT access tokens (RFC 9068). */
 export interface JwtIssuerOptions {
@@ -67,20 +68,8 @@ export interface ResolvedIssuer {
   readonly toleranceSeconds: number;
 }
 
-/** Signature algorithms with public verification keys (RFC 7518 §3.1, RFC 8037). */
-const ASYMMETRIC = new Set([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-]);
-const DEFAULT_ALGORITHMS = ['RS256', 'ES256', 'PS256', 'EdDSA'];
+const ASYMMETRIC: ReadonlySet<string> = new Set(JWT_ALGORITHMS);
+const DEFAULT_ALGORITHMS: readonly string[] = DEFAULT_JWT_ALGORITHMS;
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 const ROOT = 'auth.jwt';
 
