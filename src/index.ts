@@ -25,6 +25,7 @@ export {
 export { createRampart, type Rampart, type RampartOptions } from './core/create-rampart.js';
 export { ERROR_CODES, type ErrorCode } from './core/error-codes.js';
 export { ConfigError, isRampartError, RampartError } from './core/errors.js';
+export type { AccessRule, MountOptions } from './mount/options.js';
 export { LEGACY_VERSIONS, MODERN_VERSIONS } from './protocol/versions.js';
 export {
   type ArgumentPolicy,

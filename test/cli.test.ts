@@ -151,35 +151,57 @@ describe('rampart CLI', () => {
     }
   }, 30_000);
 
-  it('serves the tools a module exports (--tools)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rampart-tools-'));
-    const port = await freePort();
-    writeFileSync(
-      join(dir, 'tools.mjs'),
-      `import { defineTool } from ${JSON.stringify(join(root, 'dist/index.js'))};
-import { z } from ${JSON.stringify(join(root, 'node_modules/zod/index.js'))};
+  const dist = (path: string) => JSON.stringify(join(root, path));
+  it.each([
+    {
+      what: 'defineTool tools',
+      source: `import { defineTool } from ${dist('dist/index.js')};
+import { z } from ${dist('node_modules/zod/index.js')};
 export const tools = [defineTool({ name: 'hello', description: 'Says hello', scope: 'mcp:read', input: z.object({}), handler: () => 'hello' })];
 `,
-    );
-    const child = spawn(process.execPath, [bin, 'serve', '--tools', 'tools.mjs', '--port', String(port)], {
-      cwd: dir,
-    });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    try {
-      const deadline = Date.now() + 15_000;
-      while (!out.includes('Tools:') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      expect(out).toContain('Tools: hello');
-      const res = await fetch(`http://127.0.0.1:${port}/mcp`, { method: 'POST' });
-      expect(res.status).toBe(401);
-    } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.on('exit', r));
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 30_000);
+      banner: 'Tools: hello',
+    },
+    {
+      what: 'a mounted SDK server',
+      source: `import { McpServer } from ${dist('node_modules/@modelcontextprotocol/server/dist/index.mjs')};
+export const mount = {
+  server: () => {
+    const s = new McpServer({ name: 'mine', version: '1.0.0' });
+    s.registerTool('hello', { description: 'Says hello' }, async () => ({ content: [{ type: 'text', text: 'hello' }] }));
+    return s;
+  },
+  tools: { hello: 'mcp:read' },
+};
+`,
+      banner: 'Mounted SDK server, tools: hello',
+    },
+  ])(
+    'serves what a module exports (--tools): $what',
+    async ({ source, banner }) => {
+      const dir = mkdtempSync(join(tmpdir(), 'rampart-tools-'));
+      const port = await freePort();
+      writeFileSync(join(dir, 'tools.mjs'), source);
+      const child = spawn(process.execPath, [bin, 'serve', '--tools', 'tools.mjs', '--port', String(port)], {
+        cwd: dir,
+      });
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      try {
+        const deadline = Date.now() + 15_000;
+        while (!out.includes(banner) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        expect(out).toContain(banner);
+        const res = await fetch(`http://127.0.0.1:${port}/mcp`, { method: 'POST' });
+        expect(res.status).toBe(401);
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.on('exit', r));
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    30_000,
+  );
 
   it('refuses serve without --demo or --tools', () => {
     const r = rampart('serve');

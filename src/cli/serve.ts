@@ -6,6 +6,7 @@ import { listen } from '../adapters/node/listen.js';
 import { type RampartConfigInput, readConfigFile, resolveConfig } from '../config/index.js';
 import { createRampart } from '../core/create-rampart.js';
 import { prepareDemo } from '../demo/start.js';
+import type { MountOptions } from '../mount/options.js';
 import type { Tool } from '../tools/index.js';
 import { DEFAULT_CONFIG_FILE } from './context.js';
 import { CliError } from './output.js';
@@ -19,7 +20,8 @@ Options:
   --port N          Port (default 8787, or $PORT)
   --host H          Address to bind (default 127.0.0.1)
   --demo            Serve the demo tools on a seeded SQLite database (what npm start does)
-  --tools MODULE    Serve the tools exported as \`tools\` (an array of defineTool results) by MODULE
+  --tools MODULE    Serve what MODULE exports: \`tools\` (defineTool results) and/or \`mount\`
+                    (an MCP SDK server factory with its access rules)
 `;
 
 /** `rampart serve` */
@@ -51,6 +53,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const config = resolveConfig(raw);
 
   let tools: Tool[];
+  let mount: MountOptions | undefined;
   let closeTools = async () => {};
   let minted: Awaited<ReturnType<typeof prepareDemo>>['mintedKeys'] = [];
   if (values.demo) {
@@ -59,16 +62,17 @@ export async function serveCommand(argv: string[]): Promise<void> {
     minted = demo.mintedKeys;
     closeTools = demo.close;
   } else {
-    tools = await loadTools(values.tools as string);
+    ({ tools, mount } = await loadTools(values.tools as string));
   }
 
-  const rampart = await createRampart({ config, tools });
+  const rampart = await createRampart({ config, tools, ...(mount ? { mount } : {}) });
   const running = await listen(rampart, { handleSignals: true });
   running.server.on('close', () => void closeTools());
   const out = process.stdout;
   out.write(`Rampart MCP endpoint:          ${rampart.resourceUrl}\n`);
   out.write(`Protected resource metadata:   ${rampart.resourceMetadataUrl}\n`);
-  out.write(`Tools: ${tools.map((t) => t.name).join(', ')}\n`);
+  if (tools.length > 0) out.write(`Tools: ${tools.map((t) => t.name).join(', ')}\n`);
+  if (mount) out.write(`Mounted SDK server, tools: ${Object.keys(mount.tools).join(', ')}\n`);
   if (minted.length > 0) {
     out.write('\nFirst start: API keys minted. They are shown once and never again; store them now.\n');
     for (const k of minted)
@@ -82,14 +86,22 @@ export async function serveCommand(argv: string[]): Promise<void> {
   }
 }
 
-async function loadTools(module: string): Promise<Tool[]> {
+async function loadTools(module: string): Promise<{ tools: Tool[]; mount: MountOptions | undefined }> {
   const loaded = (await import(pathToFileURL(resolve(module)).href)) as {
     tools?: unknown;
+    mount?: unknown;
     default?: unknown;
   };
-  const tools = loaded.tools ?? loaded.default;
-  if (!Array.isArray(tools) || tools.length === 0) {
-    throw new CliError(`${module} must export \`tools\`: a non-empty array of defineTool() results`, 2);
+  const tools = loaded.tools ?? (loaded.mount ? [] : loaded.default);
+  const mount = loaded.mount;
+  const hasTools = Array.isArray(tools) && tools.length > 0;
+  const hasMount =
+    mount !== null && typeof mount === 'object' && typeof (mount as MountOptions).server === 'function';
+  if (!hasTools && !hasMount) {
+    throw new CliError(
+      `${module} must export \`tools\` (a non-empty array of defineTool() results) or \`mount\` ({ server, tools })`,
+      2,
+    );
   }
-  return tools as Tool[];
+  return { tools: hasTools ? (tools as Tool[]) : [], mount: hasMount ? (mount as MountOptions) : undefined };
 }

@@ -5,6 +5,9 @@ import { buildResourceMetadata, resourceMetadataUrl } from '../auth/resource-met
 import type { TokenVerifier } from '../auth/verifier.js';
 import { createScopeHierarchy } from '../authz/scopes.js';
 import { type RampartConfigInput, type ResolvedConfig, resolveConfig } from '../config/index.js';
+import type { MountOptions } from '../mount/options.js';
+import { routeWithMount } from '../mount/route.js';
+import { createSdkMount } from '../mount/sdk-mount.js';
 import { createDispatcher } from '../protocol/dispatch.js';
 import { createSessionStore } from '../protocol/sessions.js';
 import type { Tool } from '../tools/define-tool.js';
@@ -18,8 +21,13 @@ import { createVerifiers } from './verifiers.js';
 export interface RampartOptions {
   /** Configuration: the same shape as `rampart.yaml`; validated here. */
   config?: RampartConfigInput;
-  /** The tools this server offers. */
-  tools: readonly Tool[];
+  /** Rampart's own tools, served on the lean path. */
+  tools?: readonly Tool[];
+  /**
+   * An official MCP SDK server to serve behind the same boundary (its tools, resources, prompts),
+   * authorized by the rules given here. See {@link MountOptions}.
+   */
+  mount?: MountOptions;
   /**
    * Replaces the verifiers built from config (API keys in the data directory, JWT issuers).
    * Use it to bring your own {@link TokenVerifier}.
@@ -80,7 +88,10 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
 
   const tools = new Map<string, Tool>();
   const knownScopes = new Set(authorization.scopes);
-  for (const tool of options.tools) {
+  if (!options.tools?.length && !options.mount) {
+    throw new ConfigError('tools', 'nothing to serve: give tools, a mount, or both');
+  }
+  for (const tool of options.tools ?? []) {
     if (tools.has(tool.name)) throw new ConfigError('tools', `duplicate tool name "${tool.name}"`);
     if (!knownScopes.has(tool.scope)) {
       throw new ConfigError(
@@ -91,6 +102,16 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     tools.set(tool.name, tool);
   }
 
+  // Before the verifiers: a bad mount rule fails start-up with nothing to release.
+  const mounted = options.mount
+    ? await createSdkMount(options.mount, {
+        knownScopes,
+        readScope: knownScopes.has('mcp:read') ? 'mcp:read' : (authorization.scopes[0] ?? 'mcp:read'),
+        resourceUrl,
+        resourceMetadataUrl: metadataUrl,
+        logger,
+      })
+    : undefined;
   const verifiers = options.verifiers ?? (await createVerifiers(config, resourceUrl, logger));
   if (verifiers.length === 0) {
     throw new ConfigError(
@@ -117,7 +138,7 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
         })
       : undefined;
 
-  const dispatch = createDispatcher({
+  const ownDispatch = createDispatcher({
     tools,
     hierarchy,
     serverInfo: { name: protocol.serverName, version: protocol.serverVersion },
@@ -126,6 +147,9 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     legacyEnabled,
     onToolFailure: (err, tool, reqId) => logger.error({ reqId, tool, err }, 'tool failed'),
   });
+  const dispatch = mounted
+    ? routeWithMount(ownDispatch, mounted, new Set(tools.keys()), hierarchy)
+    : ownDispatch;
 
   const mcp = createMcpEndpoint({
     originPolicy,
@@ -190,7 +214,7 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
       draining = true;
     },
     async close() {
-      await Promise.all(verifiers.map((v) => v.close?.()));
+      await Promise.all([...verifiers.map((v) => v.close?.()), mounted?.close()]);
     },
   };
 }

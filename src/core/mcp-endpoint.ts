@@ -118,6 +118,7 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
       classified,
       principal,
       requestId: record.requestId,
+      headers,
       // Lazy: the Node adapter builds an AbortController on first access (~6 µs a request).
       get signal() {
         return request.signal;
@@ -127,6 +128,18 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
       return new Response(null, {
         status: 202,
         headers: extra ? { ...options.baseHeaders, ...extra } : options.baseHeaders,
+      });
+    }
+    if ('error' in outcome) {
+      // A mounted server's refusal: its code and message, with this request's id for support.
+      record.code = `rpc ${outcome.error.code}`;
+      const error = {
+        ...outcome.error,
+        data: { ...asObject(outcome.error.data), requestId: record.requestId },
+      };
+      return new Response(JSON.stringify({ jsonrpc: '2.0', id: message.id, error }), {
+        status: outcome.status,
+        headers: extra ? { ...jsonHeaders, ...extra } : jsonHeaders,
       });
     }
     if (message.method === 'initialize' && options.sessions) {
@@ -193,6 +206,12 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
     }
     return response;
   };
+}
+
+function asObject(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 function causeOf(error: RampartError): string | undefined {

@@ -2,6 +2,7 @@ import type { Principal } from '../auth/principal.js';
 import { decideToolAccess } from '../authz/decide.js';
 import type { ScopeHierarchy } from '../authz/scopes.js';
 import { RampartError } from '../core/errors.js';
+import type { UpstreamError } from '../mount/reply.js';
 import type { Tool, ToolResult } from '../tools/define-tool.js';
 import { describeIssues, formatPath } from '../tools/issues.js';
 import { ToolError, toolError, toToolResult } from '../tools/result.js';
@@ -28,11 +29,19 @@ export interface DispatchRequest {
   readonly classified: Classified;
   readonly principal: Principal;
   readonly requestId: string;
+  /** The request headers, already checked against the body (a mounted server gets the MCP ones). */
+  readonly headers: Headers;
   readonly signal: AbortSignal;
 }
 
-/** A JSON-RPC result to send (notifications get `undefined`: 202 with no body). */
-export type DispatchResult = { readonly result: Record<string, unknown> } | undefined;
+/**
+ * A JSON-RPC result to send, or an error a mounted server answered with (and its HTTP status);
+ * notifications get `undefined`: 202 with no body.
+ */
+export type DispatchResult =
+  | { readonly result: Record<string, unknown> }
+  | { readonly error: UpstreamError; readonly status: number }
+  | undefined;
 
 /**
  * The lean MCP dispatcher for Rampart's own tools: `server/discover`, `tools/list`, `tools/call`,

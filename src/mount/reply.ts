@@ -1,0 +1,84 @@
+import type { JsonRpcId } from '../protocol/envelope.js';
+
+/** A JSON-RPC error as the mounted server sent it. */
+export interface UpstreamError {
+  readonly code: number;
+  readonly message: string;
+  readonly data?: unknown;
+}
+
+/** The mounted server's answer: a result, an error with its HTTP status, or none (notification). */
+export type UpstreamReply =
+  | { readonly result: Record<string, unknown> }
+  | { readonly error: UpstreamError; readonly status: number }
+  | undefined;
+
+const MAX_MESSAGE = 500;
+const INTERNAL_ERROR = -32603;
+
+/**
+ * Reads the SDK handler's response: a JSON body, or an SSE stream (the SDK's legacy leg always
+ * streams) of which only the response to `id` counts; notifications before it are dropped, since
+ * the boundary answers each request with one JSON body.
+ *
+ * @throws Error when the answer is not a JSON-RPC response to `id`: a fault of the mounted server,
+ *   answered `ERR_INTERNAL` to the client and logged.
+ */
+export async function readReply(response: Response, id: JsonRpcId | undefined): Promise<UpstreamReply> {
+  if (id === undefined || response.status === 202) {
+    await response.body?.cancel();
+    return undefined;
+  }
+  const type = response.headers.get('content-type') ?? '';
+  const text = await response.text();
+  const messages = type.startsWith('text/event-stream') ? sseData(text) : [text];
+  for (const raw of messages) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      continue;
+    }
+    const reply = asReply(parsed, id, response.status);
+    if (reply) return reply;
+  }
+  throw new Error(
+    `mounted server gave no JSON-RPC response to id ${JSON.stringify(id)} (HTTP ${response.status})`,
+  );
+}
+
+function asReply(value: unknown, id: JsonRpcId, status: number): UpstreamReply | null {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
+  const msg = value as Record<string, unknown>;
+  if (msg.id !== id) return null;
+  const result = msg.result;
+  if (result !== null && typeof result === 'object' && !Array.isArray(result)) {
+    return { result: result as Record<string, unknown> };
+  }
+  const error = msg.error as Record<string, unknown> | null | undefined;
+  if (error && typeof error.code === 'number' && Number.isInteger(error.code)) {
+    if (error.code === INTERNAL_ERROR) {
+      // An exception inside the mounted server: its text may carry internals, so it stays there.
+      return { error: { code: INTERNAL_ERROR, message: 'Internal error' }, status: 200 };
+    }
+    const message = typeof error.message === 'string' ? error.message.slice(0, MAX_MESSAGE) : 'Error';
+    return {
+      error: { code: error.code, message, ...(error.data !== undefined ? { data: error.data } : {}) },
+      status: status >= 400 && status < 500 ? status : 200,
+    };
+  }
+  return null;
+}
+
+/** The `data` payloads of an SSE stream (one event per blank-line-separated block). */
+function sseData(text: string): string[] {
+  const out: string[] = [];
+  for (const block of text.split(/\r?\n\r?\n/)) {
+    const lines: string[] = [];
+    for (const line of block.split(/\r?\n/)) {
+      if (line.startsWith('data:')) lines.push(line.slice(line[5] === ' ' ? 6 : 5));
+    }
+    if (lines.length > 0) out.push(lines.join('\n'));
+  }
+  return out;
+}

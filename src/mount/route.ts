@@ -1,0 +1,140 @@
+import type { Principal } from '../auth/principal.js';
+import { decideToolAccess, type ToolRequirement } from '../authz/decide.js';
+import type { ScopeHierarchy } from '../authz/scopes.js';
+import { RampartError } from '../core/errors.js';
+import type { Dispatch, DispatchRequest, DispatchResult } from '../protocol/dispatch.js';
+import type { MountedServer } from './sdk-mount.js';
+
+/** Capabilities the mounted server may advertise, and the method that must be allowed for each. */
+const CAPABILITY_METHOD: Readonly<Record<string, string>> = {
+  resources: 'resources/list',
+  prompts: 'prompts/list',
+  completions: 'completion/complete',
+  logging: 'logging/setLevel',
+  tasks: 'tasks/get',
+};
+
+/**
+ * Puts a mounted SDK server behind the boundary's dispatcher. Rampart's own tools keep the lean
+ * path; everything else is authorized here from the mount's rules and then forwarded:
+ * - `tools/call` of a mounted tool needs the tool's rule; a tool without one is unknown.
+ * - `tools/list` merges Rampart's tools with the mounted ones the caller may call.
+ * - other methods need a method rule, or they are not found.
+ * - `initialize` and `server/discover` carry the mounted server's identity and the capabilities
+ *   that the rules actually let through.
+ */
+export function routeWithMount(
+  own: Dispatch,
+  mount: MountedServer,
+  ownTools: ReadonlySet<string>,
+  hierarchy: ScopeHierarchy,
+): Dispatch {
+  function authorize(principal: Principal, rule: ToolRequirement): void {
+    const decision = decideToolAccess(principal, rule, hierarchy);
+    if (decision.allow) return;
+    if (decision.reason === 'insufficient_scope') {
+      throw new RampartError('ERR_AUTHZ_INSUFFICIENT_SCOPE', {
+        data: { requiredScopes: decision.requiredScopes },
+      });
+    }
+    throw new RampartError('ERR_AUTHZ_FORBIDDEN');
+  }
+
+  async function forward(req: DispatchRequest): Promise<DispatchResult> {
+    return mount.forward({
+      message: req.message,
+      headers: req.headers,
+      principal: req.principal,
+      signal: req.signal,
+    });
+  }
+
+  /** Own answer with the mounted server's identity and the capabilities the rules let through. */
+  async function describe(req: DispatchRequest): Promise<DispatchResult> {
+    const mine = await own(req);
+    const theirs = await forward(req);
+    if (!mine || !('result' in mine) || !theirs || !('result' in theirs)) return theirs ?? mine;
+    const result: Record<string, unknown> = {
+      ...mine.result,
+      capabilities: mergeCapabilities(theirs.result.capabilities),
+    };
+    if (theirs.result.serverInfo !== undefined) result.serverInfo = theirs.result.serverInfo;
+    if (theirs.result._meta !== undefined && mine.result._meta !== undefined)
+      result._meta = theirs.result._meta;
+    if (result.instructions === undefined && typeof theirs.result.instructions === 'string') {
+      result.instructions = theirs.result.instructions;
+    }
+    return { result };
+  }
+
+  function mergeCapabilities(upstream: unknown): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    if (upstream !== null && typeof upstream === 'object') {
+      for (const [name, method] of Object.entries(CAPABILITY_METHOD)) {
+        const value = (upstream as Record<string, unknown>)[name];
+        if (value === undefined || !mount.rules.method(method)) continue;
+        // Change notifications and subscriptions need a server-to-client stream the boundary does not relay.
+        const { listChanged: _l, subscribe: _s, ...rest } = (value ?? {}) as Record<string, unknown>;
+        out[name] = rest;
+      }
+    }
+    out.tools = { listChanged: false };
+    return out;
+  }
+
+  async function listTools(req: DispatchRequest): Promise<DispatchResult> {
+    const cursor = req.message.params?.cursor;
+    const theirs = await forward(req);
+    if (!theirs || !('result' in theirs)) return theirs;
+    const upstream = Array.isArray(theirs.result.tools) ? (theirs.result.tools as unknown[]) : [];
+    const visible = upstream.filter((tool) => {
+      const name = (tool as { name?: unknown } | null)?.name;
+      if (typeof name !== 'string' || ownTools.has(name)) return false;
+      const rule = mount.rules.tool(name);
+      return rule !== undefined && decideToolAccess(req.principal, rule, hierarchy).allow;
+    });
+    // Rampart's own tools lead the first page; later pages are the mounted server's.
+    let tools = visible;
+    if (cursor === undefined) {
+      const mine = await own(req);
+      const list = mine && 'result' in mine ? mine.result.tools : undefined;
+      if (Array.isArray(list)) tools = [...list, ...visible];
+    }
+    const result: Record<string, unknown> = { ...theirs.result, tools };
+    if (req.classified.era === 'modern') {
+      // Filtered per caller: private, whatever the mounted server said.
+      result.cacheScope = 'private';
+    }
+    return { result };
+  }
+
+  return async function dispatchWithMount(req: DispatchRequest): Promise<DispatchResult> {
+    const { message } = req;
+    if (message.id === undefined) return own(req);
+    switch (message.method) {
+      case 'ping':
+        return own(req);
+      case 'initialize':
+        if (req.classified.era !== 'legacy') return own(req);
+        return describe(req);
+      case 'server/discover':
+        return describe(req);
+      case 'tools/list':
+        return listTools(req);
+      case 'tools/call': {
+        const name = message.params?.name;
+        if (typeof name !== 'string' || ownTools.has(name)) return own(req);
+        const rule = mount.rules.tool(name);
+        if (!rule) throw new RampartError('ERR_PROTOCOL_UNKNOWN_TOOL');
+        authorize(req.principal, rule);
+        return forward(req);
+      }
+      default: {
+        const rule = mount.rules.method(message.method);
+        if (!rule) return own(req);
+        authorize(req.principal, rule);
+        return forward(req);
+      }
+    }
+  };
+}

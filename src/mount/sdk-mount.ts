@@ -1,0 +1,109 @@
+import type { AuthInfo, McpHttpHandler } from '@modelcontextprotocol/server';
+import type { Logger } from 'pino';
+import type { Principal } from '../auth/principal.js';
+import type { JsonRpcMessage } from '../protocol/envelope.js';
+import { compileMountRules, type MountOptions, type MountRules } from './options.js';
+import { readReply, type UpstreamReply } from './reply.js';
+
+/** One request, already authenticated, parsed and classified by the boundary. */
+export interface ForwardRequest {
+  readonly message: JsonRpcMessage;
+  readonly headers: Headers;
+  readonly principal: Principal;
+  readonly signal: AbortSignal;
+}
+
+/** An SDK server mounted behind the boundary. */
+export interface MountedServer {
+  readonly rules: MountRules;
+  /** Hands one authorized request to the SDK server and returns its JSON-RPC answer. */
+  forward(request: ForwardRequest): Promise<UpstreamReply>;
+  close(): Promise<void>;
+}
+
+/** What {@link createSdkMount} needs from the boundary. */
+export interface SdkMountContext {
+  readonly knownScopes: ReadonlySet<string>;
+  /** The scope the default read rules ask for. */
+  readonly readScope: string;
+  /** The canonical resource URI; forwarded requests are addressed to it. */
+  readonly resourceUrl: string;
+  readonly resourceMetadataUrl: string;
+  readonly logger: Logger;
+}
+
+/**
+ * Mounts a user's SDK server: Rampart keeps the boundary and authorization, the SDK's
+ * `createMcpHandler` serves the request. Loaded only when a mount is configured.
+ */
+export async function createSdkMount(options: MountOptions, ctx: SdkMountContext): Promise<MountedServer> {
+  const rules = compileMountRules(options, ctx.knownScopes, ctx.readScope);
+  const { createMcpHandler } = await import('@modelcontextprotocol/server');
+  const handler: McpHttpHandler = createMcpHandler(options.server, {
+    legacy: 'stateless',
+    // JSON unless the tool emits notifications first; then SSE, of which readReply keeps the result
+    // (the boundary answers with one JSON body: mid-call notifications are not relayed).
+    responseMode: 'auto',
+    keepAliveMs: 0,
+    onerror: (error) => ctx.logger.warn({ err: error }, 'mounted server reported an error'),
+  });
+  const resource = new URL(ctx.resourceUrl);
+
+  return {
+    rules,
+    async forward({ message, headers, principal, signal }) {
+      const body = { jsonrpc: '2.0', id: message.id, method: message.method, params: message.params };
+      const request = new Request(ctx.resourceUrl, {
+        method: 'POST',
+        headers: forwardedHeaders(headers),
+        body: JSON.stringify(body),
+        signal,
+      });
+      const response = await handler.fetch(request, {
+        authInfo: authInfoOf(principal, resource, ctx.resourceMetadataUrl),
+        parsedBody: body,
+      });
+      return readReply(response, message.id);
+    },
+    close: () => handler.close(),
+  };
+}
+
+/**
+ * The headers the SDK server sees: media types and the MCP protocol headers the boundary has
+ * already checked against the body. Never the credential, cookies or the session id: the SDK
+ * server is stateless behind Rampart and learns who is calling from `authInfo` only.
+ */
+function forwardedHeaders(incoming: Headers): Headers {
+  const out = new Headers({
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+  });
+  incoming.forEach((value, name) => {
+    if (name.startsWith('mcp-') && name !== 'mcp-session-id') out.set(name, value);
+  });
+  return out;
+}
+
+/**
+ * The principal in the SDK's `AuthInfo` shape. `token` is empty on purpose: the mounted server
+ * must not replay the caller's credential to anything else (MCP security best practices, "token
+ * passthrough"); who is calling is in `extra`.
+ */
+function authInfoOf(principal: Principal, resource: URL, resourceMetadataUrl: string): AuthInfo {
+  return {
+    token: '',
+    clientId: principal.clientId ?? principal.subject,
+    scopes: [...principal.scopes],
+    ...(principal.expiresAt !== undefined ? { expiresAt: Math.floor(principal.expiresAt / 1000) } : {}),
+    resource,
+    resourceMetadataUrl,
+    extra: {
+      subject: principal.subject,
+      issuer: principal.issuer,
+      authMethod: principal.authMethod,
+      roles: [...principal.roles],
+      ...(principal.keyId !== undefined ? { keyId: principal.keyId } : {}),
+    },
+  };
+}
