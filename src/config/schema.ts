@@ -28,6 +28,9 @@ const tlsSchema = z
     enabled: z.boolean().default(false),
     certFile: z.string().min(1).optional().describe('PEM certificate chain; reloaded when it changes'),
     keyFile: z.string().min(1).optional().describe('PEM private key; reloaded when it changes'),
+    keyPassphrase: secretRef
+      .optional()
+      .describe('Passphrase of an encrypted keyFile, as a secret reference (never the passphrase itself)'),
     hstsMaxAgeSeconds: z.number().int().min(0).default(31_536_000),
   })
   .prefault({})

@@ -12,6 +12,7 @@ import { createDispatcher } from '../protocol/dispatch.js';
 import { createSessionStore } from '../protocol/sessions.js';
 import type { Tool } from '../tools/define-tool.js';
 import { ConfigError } from './errors.js';
+import { fromFetchRequest, type InboundRequest, type Reply, toResponse } from './exchange.js';
 import { createMcpEndpoint } from './mcp-endpoint.js';
 import { createOriginPolicy } from './origin.js';
 import { securityHeaders } from './security-headers.js';
@@ -41,6 +42,16 @@ export interface RampartOptions {
 export interface Rampart {
   /** Handles one request (Node, Bun, Deno, Workers, Lambda adapters all call this). */
   fetch(request: Request): Promise<Response>;
+  /**
+   * The MCP endpoint without web `Request`/`Response` objects, for runtime adapters that can feed
+   * it directly (the Node adapter does: it saves about a third of the endpoint's cost). `fetch`
+   * routes to the same handler.
+   */
+  readonly endpoint: {
+    /** The endpoint's path, `server.path`. */
+    readonly path: string;
+    handle(request: InboundRequest): Promise<Reply>;
+  };
   readonly config: ResolvedConfig;
   /** The canonical resource URI (RFC 8707) tokens must be issued for. */
   readonly resourceUrl: string;
@@ -69,7 +80,7 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     // pending is flushed on shutdown (`listen().close()`).
     pino(
       { level: config.logging.level, base: undefined, timestamp: pino.stdTimeFunctions.epochTime },
-      pino.destination({ dest: 1, sync: false }),
+      pino.destination({ dest: 1, sync: false, minLength: 4096 }),
     );
   const { server, protocol, authorization } = config;
 
@@ -205,7 +216,11 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
 
   return {
     // The MCP endpoint is the hot path: matched here, it skips the router's context and middleware.
-    fetch: async (request) => (pathOf(request.url) === server.path ? mcp(request) : app.fetch(request)),
+    fetch: async (request) =>
+      pathOf(request.url) === server.path
+        ? toResponse(await mcp(fromFetchRequest(request)))
+        : app.fetch(request),
+    endpoint: { path: server.path, handle: mcp },
     config,
     resourceUrl,
     resourceMetadataUrl: metadataUrl,

@@ -5,10 +5,10 @@ import { classifyRequest } from '../protocol/classify.js';
 import type { Dispatch } from '../protocol/dispatch.js';
 import { type JsonRpcMessage, parseEnvelope } from '../protocol/envelope.js';
 import type { SessionStore } from '../protocol/sessions.js';
-import { readBody } from '../validation/body.js';
 import { type JsonLimits, parseJsonBody } from '../validation/json.js';
 import { corsHeaders, NO_CORS, preflightHeaders } from './cors.js';
 import { RampartError } from './errors.js';
+import type { HeaderReader, InboundRequest, Reply } from './exchange.js';
 import { acceptsJson, isJsonContentType } from './media-type.js';
 import { checkOrigin, type OriginPolicy } from './origin.js';
 import { errorResponse } from './respond.js';
@@ -56,9 +56,9 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
     'content-type': 'application/json',
   }) as Record<string, string>;
 
-  async function handle(request: Request, record: RequestRecord): Promise<Response> {
+  async function handle(request: InboundRequest, record: RequestRecord): Promise<Reply> {
     const headers = request.headers;
-    checkOrigin(request, options.originPolicy);
+    checkOrigin(headers, request.url, options.originPolicy);
     const cors = corsHeaders(headers.get('origin'), options.originPolicy.allowedOrigins);
     const method = request.method;
 
@@ -67,10 +67,11 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
       if (origin === null || !Object.hasOwn(cors, 'access-control-allow-origin')) {
         throw new RampartError('ERR_HTTP_ORIGIN_FORBIDDEN');
       }
-      return new Response(null, {
+      return {
         status: 204,
         headers: { ...options.baseHeaders, ...preflightHeaders(origin, ALLOWED_METHODS) },
-      });
+        body: null,
+      };
     }
     if (method !== 'POST' && method !== 'GET' && method !== 'DELETE') {
       throw new RampartError('ERR_HTTP_METHOD_NOT_ALLOWED', { headers: { allow: ALLOWED_METHODS } });
@@ -90,7 +91,7 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
       throw new RampartError('ERR_HTTP_UNSUPPORTED_MEDIA_TYPE');
     if (!acceptsJson(headers.get('accept'))) throw new RampartError('ERR_HTTP_NOT_ACCEPTABLE');
 
-    const body = await readBody(request, options.maxBodyBytes);
+    const body = await request.readBody(options.maxBodyBytes);
     const message = parseEnvelope(parseJsonBody(body, options.jsonLimits));
     record.rpcId = message.id;
     record.method = message.method;
@@ -125,10 +126,11 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
       },
     });
     if (outcome === undefined) {
-      return new Response(null, {
+      return {
         status: 202,
         headers: extra ? { ...options.baseHeaders, ...extra } : options.baseHeaders,
-      });
+        body: null,
+      };
     }
     if ('error' in outcome) {
       // A mounted server's refusal: its code and message, with this request's id for support.
@@ -137,22 +139,24 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
         ...outcome.error,
         data: { ...asObject(outcome.error.data), requestId: record.requestId },
       };
-      return new Response(JSON.stringify({ jsonrpc: '2.0', id: message.id, error }), {
+      return {
         status: outcome.status,
         headers: extra ? { ...jsonHeaders, ...extra } : jsonHeaders,
-      });
+        body: JSON.stringify({ jsonrpc: '2.0', id: message.id, error }),
+      };
     }
     if (message.method === 'initialize' && options.sessions) {
       const version = String(outcome.result.protocolVersion);
       extra = { ...extra, 'mcp-session-id': options.sessions.create(principalKey(principal), version).id };
     }
-    return new Response(JSON.stringify({ jsonrpc: '2.0', id: message.id, result: outcome.result }), {
+    return {
       status: 200,
       headers: extra ? { ...jsonHeaders, ...extra } : jsonHeaders,
-    });
+      body: JSON.stringify({ jsonrpc: '2.0', id: message.id, result: outcome.result }),
+    };
   }
 
-  function endSession(headers: Headers, principal: Principal, cors: Record<string, string>): Response {
+  function endSession(headers: HeaderReader, principal: Principal, cors: Record<string, string>): Reply {
     const sessionId = headers.get('mcp-session-id');
     if (sessionId === null || !options.sessions) {
       throw new RampartError('ERR_HTTP_METHOD_NOT_ALLOWED', { headers: { allow: 'POST, OPTIONS' } });
@@ -160,13 +164,13 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
     if (!options.sessions.delete(sessionId, principalKey(principal))) {
       throw new RampartError('ERR_PROTOCOL_SESSION_NOT_FOUND');
     }
-    return new Response(null, { status: 204, headers: { ...options.baseHeaders, ...cors } });
+    return { status: 204, headers: { ...options.baseHeaders, ...cors }, body: null };
   }
 
-  return async function mcpEndpoint(request: Request): Promise<Response> {
+  return async function mcpEndpoint(request: InboundRequest): Promise<Reply> {
     const started = performance.now();
     const record: RequestRecord = { requestId: crypto.randomUUID() };
-    let response: Response;
+    let response: Reply;
     try {
       response = await handle(request, record);
     } catch (error) {

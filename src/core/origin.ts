@@ -15,10 +15,13 @@ export interface OriginPolicy {
  *
  * @throws RampartError `ERR_HTTP_HOST_FORBIDDEN` or `ERR_HTTP_ORIGIN_FORBIDDEN` (403).
  */
-export function checkOrigin(request: Request, policy: OriginPolicy): void {
-  const headers = request.headers;
+export function checkOrigin(
+  headers: { get(name: string): string | null },
+  url: string,
+  policy: OriginPolicy,
+): void {
   // A Request built in code (tests, some runtimes) has no Host header; its URL carries the host.
-  const host = headers.get('host') ?? new URL(request.url).host;
+  const host = headers.get('host') ?? new URL(url).host;
   if (host === null || !policy.allowedHosts.has(host.toLowerCase()))
     throw new RampartError('ERR_HTTP_HOST_FORBIDDEN');
   const origin = headers.get('origin');

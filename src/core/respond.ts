@@ -1,6 +1,7 @@
 import { buildBearerChallenge } from '../auth/challenge.js';
 import type { JsonRpcId } from '../protocol/envelope.js';
 import { RampartError } from './errors.js';
+import type { Reply } from './exchange.js';
 
 /** What the error mapper needs to know about the request and the server. */
 export interface ErrorResponseContext {
@@ -18,13 +19,12 @@ export interface ErrorResponseContext {
  * insufficient-scope 403. Anything that is not a RampartError leaves as `ERR_INTERNAL` with only
  * the request id; its details stay in the server log.
  */
-export function errorResponse(error: unknown, ctx: ErrorResponseContext): Response {
+export function errorResponse(error: unknown, ctx: ErrorResponseContext): Reply {
   const err = error instanceof RampartError ? error : new RampartError('ERR_INTERNAL', { cause: error });
-  const headers = new Headers(ctx.headers);
-  headers.set('content-type', 'application/json');
-  if (err.headers) for (const [k, v] of Object.entries(err.headers)) headers.set(k, v);
+  const headers: Record<string, string> = { ...ctx.headers, 'content-type': 'application/json' };
+  if (err.headers) for (const [k, v] of Object.entries(err.headers)) headers[k.toLowerCase()] = v;
   const challenge = challengeFor(err, ctx);
-  if (challenge) headers.set('www-authenticate', challenge);
+  if (challenge) headers['www-authenticate'] = challenge;
   const body = {
     jsonrpc: '2.0',
     ...(ctx.rpcId !== undefined ? { id: ctx.rpcId } : {}),
@@ -34,7 +34,7 @@ export function errorResponse(error: unknown, ctx: ErrorResponseContext): Respon
       data: { ...err.data, code: err.code, requestId: ctx.requestId },
     },
   };
-  return new Response(JSON.stringify(body), { status: err.status, headers });
+  return { status: err.status, headers, body: JSON.stringify(body) };
 }
 
 function challengeFor(err: RampartError, ctx: ErrorResponseContext): string | undefined {

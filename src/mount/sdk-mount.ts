@@ -1,6 +1,7 @@
 import type { AuthInfo, McpHttpHandler } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
+import type { HeaderReader } from '../core/exchange.js';
 import type { JsonRpcMessage } from '../protocol/envelope.js';
 import { compileMountRules, type MountOptions, type MountRules } from './options.js';
 import { readReply, type UpstreamReply } from './reply.js';
@@ -8,7 +9,7 @@ import { readReply, type UpstreamReply } from './reply.js';
 /** One request, already authenticated, parsed and classified by the boundary. */
 export interface ForwardRequest {
   readonly message: JsonRpcMessage;
-  readonly headers: Headers;
+  readonly headers: HeaderReader;
   readonly principal: Principal;
   readonly signal: AbortSignal;
 }
@@ -74,7 +75,7 @@ export async function createSdkMount(options: MountOptions, ctx: SdkMountContext
  * already checked against the body. Never the credential, cookies or the session id: the SDK
  * server is stateless behind Rampart and learns who is calling from `authInfo` only.
  */
-function forwardedHeaders(incoming: Headers): Headers {
+function forwardedHeaders(incoming: HeaderReader): Headers {
   const out = new Headers({
     'content-type': 'application/json',
     accept: 'application/json, text/event-stream',

@@ -2,6 +2,7 @@ import type { Principal } from '../auth/principal.js';
 import { decideToolAccess } from '../authz/decide.js';
 import type { ScopeHierarchy } from '../authz/scopes.js';
 import { RampartError } from '../core/errors.js';
+import type { HeaderReader } from '../core/exchange.js';
 import type { UpstreamError } from '../mount/reply.js';
 import type { Tool, ToolResult } from '../tools/define-tool.js';
 import { describeIssues, formatPath } from '../tools/issues.js';
@@ -30,7 +31,7 @@ export interface DispatchRequest {
   readonly principal: Principal;
   readonly requestId: string;
   /** The request headers, already checked against the body (a mounted server gets the MCP ones). */
-  readonly headers: Headers;
+  readonly headers: HeaderReader;
   readonly signal: AbortSignal;
 }
 

@@ -1,3 +1,9 @@
 export { findLiteralSecrets, type LiteralSecretFinding } from './literal-detector.js';
 export { Secret } from './secret.js';
-export { envSecretSource, fileSecretSource, resolveSecret, type SecretSource } from './sources.js';
+export {
+  defaultSecretSources,
+  envSecretSource,
+  fileSecretSource,
+  resolveSecret,
+  type SecretSource,
+} from './sources.js';

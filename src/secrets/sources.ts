@@ -32,6 +32,11 @@ export function fileSecretSource(baseDir: string = process.cwd()): SecretSource 
   };
 }
 
+/** The sources every `secret://` setting is resolved through: environment and files. */
+export function defaultSecretSources(): readonly SecretSource[] {
+  return [envSecretSource(), fileSecretSource()];
+}
+
 const REF = /^secret:\/\/([a-z][a-z0-9-]*)\/(.+)$/;
 
 /**

@@ -14,7 +14,7 @@ afterAll(async () => {
 /** A raw HTTP request, for headers fetch will not let us set (Host) or bodies it would fix up. */
 function raw(
   path: string,
-  options: { method?: string; headers?: Record<string, string>; body?: Buffer | string },
+  options: { method?: string; headers?: Record<string, string | string[]>; body?: Buffer | string },
 ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   const url = new URL(server.url);
   return new Promise((resolve, reject) => {
@@ -272,6 +272,26 @@ describe('request limits and parsing', () => {
     const big = `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"${'x'.repeat(1_100_000)}"}}`;
     expect((await post(big)).status).toBe(413);
     expect((await post(big, { 'transfer-encoding': 'chunked' })).status).toBe(413);
+  });
+
+  it('refuses two Authorization headers, though Node keeps only the first of them', async () => {
+    const res = await raw('/mcp', {
+      headers: {
+        ...jsonHeaders(server.keys.admin),
+        authorization: [`Bearer ${server.keys.admin}`, `Bearer ${server.keys.reader}`],
+      },
+      body: '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body).error.data.code).toBe('ERR_AUTH_INVALID_REQUEST');
+  });
+
+  it('serves the endpoint with a query string, and nothing at look-alike paths', async () => {
+    const body = '{"jsonrpc":"2.0","id":1,"method":"ping"}';
+    const headers = { ...jsonHeaders(server.keys.reader), 'mcp-protocol-version': '2025-11-25' };
+    expect((await raw('/mcp?x=1', { headers, body })).status).toBe(200);
+    expect((await raw('/mcp/', { headers, body })).status).toBe(404);
+    expect((await raw('/mcpx', { headers, body })).status).toBe(404);
   });
 
   it('refuses a wrong Content-Type with 415 and an Accept without JSON with 406', async () => {

@@ -40,7 +40,7 @@ async function mintKey(dataDir: string): Promise<string> {
   }
 }
 
-function makeCert(name: string, cn: string): { cert: string; key: string } {
+function makeCert(name: string, cn: string, passphrase?: string): { cert: string; key: string } {
   const cert = join(dir, `${name}.crt`);
   const key = join(dir, `${name}.key`);
   execFileSync(
@@ -52,7 +52,7 @@ function makeCert(name: string, cn: string): { cert: string; key: string } {
       'ec',
       '-pkeyopt',
       'ec_paramgen_curve:P-256',
-      '-nodes',
+      ...(passphrase ? ['-passout', `pass:${passphrase}`] : ['-nodes']),
       '-days',
       '1',
       '-subj',
@@ -132,6 +132,36 @@ describe('listen()', () => {
       expect(cn).toBe('second-cert');
     } finally {
       await running.close();
+    }
+  }, 20_000);
+
+  it('opens an encrypted key with a passphrase from a secret reference, and names a wrong one', async () => {
+    const { cert, key } = makeCert('locked', 'locked-cert', 'correct horse');
+    const start = async (envName: string) => {
+      const config: RampartConfigInput = {
+        server: {
+          port: await freePort(),
+          tls: { enabled: true, certFile: cert, keyFile: key, keyPassphrase: `secret://env/${envName}` },
+        },
+        storage: { dataDir: join(dir, 'locked') },
+        logging: { level: 'silent' },
+      };
+      return listen(await createRampart({ config, tools: [slow], logger: pino({ level: 'silent' }) }));
+    };
+    process.env.RAMPART_TEST_TLS_OK = 'correct horse';
+    process.env.RAMPART_TEST_TLS_BAD = 'battery staple';
+    try {
+      const running = await start('RAMPART_TEST_TLS_OK');
+      expect(await peerCommonName(running.port)).toBe('locked-cert');
+      await running.close();
+      const failure = await start('RAMPART_TEST_TLS_BAD').catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(ConfigError);
+      expect(String(failure)).toContain('server.tls');
+      expect(String(failure)).not.toContain('battery');
+      await expect(start('RAMPART_TEST_TLS_UNSET')).rejects.toThrow(/server\.tls\.keyPassphrase/);
+    } finally {
+      delete process.env.RAMPART_TEST_TLS_OK;
+      delete process.env.RAMPART_TEST_TLS_BAD;
     }
   }, 20_000);
 

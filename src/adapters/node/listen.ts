@@ -1,11 +1,18 @@
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { Rampart } from '../../core/create-rampart.js';
 import { ConfigError } from '../../core/errors.js';
 import { isLoopbackHost } from '../../core/origin.js';
+import { defaultSecretSources, resolveSecret } from '../../secrets/index.js';
+import { fromIncomingMessage, writeReply } from './inbound.js';
 
 /** Options of {@link listen}; by default everything comes from the Rampart's configuration. */
 export interface ListenOptions {
@@ -53,13 +60,26 @@ export async function listen(rampart: Rampart, options: ListenOptions = {}): Pro
       return new Response(null, { status: 500 });
     },
   });
-  const listener = (req: Parameters<typeof handler>[0], res: Parameters<typeof handler>[1]) => {
+  const { endpoint } = rampart;
+  const scheme = cfg.tls.enabled ? 'https' : 'http';
+  const serveMcp = async (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      writeReply(res, await endpoint.handle(fromIncomingMessage(req, res, scheme)));
+    } catch (err) {
+      // The endpoint answers its own errors; this is a fault in writing the answer.
+      rampart.logger.error({ err }, 'node adapter error');
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    }
+  };
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     inFlight++;
     res.on('close', () => {
       inFlight--;
       if (inFlight === 0) idle?.();
     });
-    void handler(req, res);
+    // The MCP endpoint is fed straight from node:http; every other route goes through Hono.
+    void (isPath(req.url, endpoint.path) ? serveMcp(req, res) : handler(req, res));
   };
 
   let server: Server;
@@ -67,14 +87,29 @@ export async function listen(rampart: Rampart, options: ListenOptions = {}): Pro
   if (cfg.tls.enabled) {
     const certFile = cfg.tls.certFile as string;
     const keyFile = cfg.tls.keyFile as string;
+    // Resolved once at start-up; a rotated passphrase needs a restart, a rotated key file does not.
+    const passphrase = cfg.tls.keyPassphrase
+      ? (
+          await resolveSecret(cfg.tls.keyPassphrase, defaultSecretSources(), 'server.tls.keyPassphrase')
+        ).reveal()
+      : undefined;
     const readTls = () => {
       try {
-        return { cert: readFileSync(certFile), key: readFileSync(keyFile) };
+        return { cert: readFileSync(certFile), key: readFileSync(keyFile), passphrase };
       } catch (cause) {
         throw new ConfigError('server.tls', 'cannot read certFile or keyFile', { cause });
       }
     };
-    const https = createHttpsServer({ ...readTls(), minVersion: 'TLSv1.2' }, listener);
+    let https: ReturnType<typeof createHttpsServer>;
+    try {
+      https = createHttpsServer({ ...readTls(), minVersion: 'TLSv1.2' }, listener);
+    } catch (cause) {
+      if (cause instanceof ConfigError) throw cause;
+      // A wrong passphrase or a key that does not match the certificate.
+      throw new ConfigError('server.tls', 'cannot load the certificate and key (wrong keyPassphrase?)', {
+        cause,
+      });
+    }
     const reload = () => {
       try {
         https.setSecureContext({ ...readTls(), minVersion: 'TLSv1.2' });
@@ -147,4 +182,15 @@ export async function listen(rampart: Rampart, options: ListenOptions = {}): Pro
     process.once('SIGINT', onSignal);
   }
   return { server, url, port: bound, close };
+}
+
+/** Whether a request target (`/mcp?x`, or absolute-form `http://h/mcp`) names `path`. */
+function isPath(target: string | undefined, path: string): boolean {
+  if (target === undefined) return false;
+  if (target.startsWith(path)) {
+    const next = target.charCodeAt(path.length);
+    return Number.isNaN(next) || next === 63 /* ? */ || next === 35 /* # */;
+  }
+  // Absolute-form targets are rare (proxies); let the full router decide.
+  return false;
 }
