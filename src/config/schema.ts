@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_JWT_ALGORITHMS, JWT_ALGORITHMS } from '../auth/jwt/algorithms.js';
+import { parseRate } from '../ratelimit/rate.js';
 
 /**
  * The one schema of Rampart's configuration (`rampart.yaml` and `createRampart(config)` alike).
@@ -157,6 +158,31 @@ const authorizationSchema = z
   })
   .prefault({});
 
+const rate = z
+  .string()
+  .refine((text) => parseRate(text) !== undefined, 'must be a rate such as 100/min, 5/hour or 20/10s')
+  .describe('A rate: N/s, N/min, N/hour, N/day, or N/<k>s and the like');
+
+const rateLimitSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    perPrincipal: rate
+      .nullable()
+      .default('600/min')
+      .describe('Requests per principal, across all its keys, tokens and sessions (null: no limit)'),
+    perTool: rate.nullable().default('300/min').describe('Calls of one tool per principal (null: no limit)'),
+    tools: z
+      .record(z.string(), rate)
+      .default({})
+      .describe("Per-tool rates by tool name; override the tool's own"),
+    failedAuthPerIp: rate
+      .nullable()
+      .default('30/min')
+      .describe('Rejected credentials per client address before it is refused outright (null: no limit)'),
+    maxKeys: z.number().int().min(1000).default(100_000).describe('Most rate buckets kept in memory'),
+  })
+  .prefault({});
+
 const storageSchema = z
   .strictObject({
     dataDir: z.string().min(1).default('.rampart').describe('Where the key store and other state live'),
@@ -177,6 +203,7 @@ export const configSchema = z.strictObject({
   protocol: protocolSchema,
   auth: authSchema,
   authorization: authorizationSchema,
+  rateLimit: rateLimitSchema,
   storage: storageSchema,
   logging: loggingSchema,
 });

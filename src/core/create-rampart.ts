@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import pino, { type Logger } from 'pino';
 import { createAuthenticator } from '../auth/authenticate.js';
+import type { Principal } from '../auth/principal.js';
 import { buildResourceMetadata, resourceMetadataUrl } from '../auth/resource-metadata.js';
 import type { TokenVerifier } from '../auth/verifier.js';
 import { createScopeHierarchy } from '../authz/scopes.js';
@@ -10,6 +11,10 @@ import { routeWithMount } from '../mount/route.js';
 import { createSdkMount } from '../mount/sdk-mount.js';
 import { createDispatcher } from '../protocol/dispatch.js';
 import { createSessionStore } from '../protocol/sessions.js';
+import { createClientIpResolver } from '../ratelimit/client-ip.js';
+import { createRateLimiter, type RateLimiter } from '../ratelimit/limiter.js';
+import { parseRate, type Rate } from '../ratelimit/rate.js';
+import { createMemoryStore } from '../ratelimit/store.js';
 import type { Tool } from '../tools/define-tool.js';
 import { ConfigError } from './errors.js';
 import { fromFetchRequest, type InboundRequest, type Reply, toResponse } from './exchange.js';
@@ -41,7 +46,7 @@ export interface RampartOptions {
 /** A running Rampart boundary: a web-standard `fetch` handler and what it was built from. */
 export interface Rampart {
   /** Handles one request (Node, Bun, Deno, Workers, Lambda adapters all call this). */
-  fetch(request: Request): Promise<Response>;
+  fetch(request: Request, info?: { remoteAddress?: string }): Promise<Response>;
   /**
    * The MCP endpoint without web `Request`/`Response` objects, for runtime adapters that can feed
    * it directly (the Node adapter does: it saves about a third of the endpoint's cost). `fetch`
@@ -113,6 +118,10 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     tools.set(tool.name, tool);
   }
 
+  // Settings that can still be refused come before the verifiers, so a refusal leaves nothing open.
+  const clientIp = createClientIpResolver(server.proxy.enabled ? server.proxy.trustedAddresses : []);
+  const rateLimiter = buildRateLimiter(config, tools, options.mount);
+  const limitTool = rateLimiter ? (p: Principal, tool: string) => rateLimiter.takeTool(p, tool) : undefined;
   // Before the verifiers: a bad mount rule fails start-up with nothing to release.
   const mounted = options.mount
     ? await createSdkMount(options.mount, {
@@ -156,10 +165,11 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     instructions: protocol.instructions,
     listTtlMs: protocol.listTtlMs,
     legacyEnabled,
+    limitTool,
     onToolFailure: (err, tool, reqId) => logger.error({ reqId, tool, err }, 'tool failed'),
   });
   const dispatch = mounted
-    ? routeWithMount(ownDispatch, mounted, new Set(tools.keys()), hierarchy)
+    ? routeWithMount(ownDispatch, mounted, new Set(tools.keys()), hierarchy, limitTool)
     : ownDispatch;
 
   const mcp = createMcpEndpoint({
@@ -175,6 +185,8 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     baseHeaders,
     logger,
     logRequests: config.logging.requests,
+    clientIp,
+    rateLimiter,
   });
 
   const metadata = JSON.stringify(
@@ -216,9 +228,9 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
 
   return {
     // The MCP endpoint is the hot path: matched here, it skips the router's context and middleware.
-    fetch: async (request) =>
+    fetch: async (request, info) =>
       pathOf(request.url) === server.path
-        ? toResponse(await mcp(fromFetchRequest(request)))
+        ? toResponse(await mcp(fromFetchRequest(request, info?.remoteAddress)))
         : app.fetch(request),
     endpoint: { path: server.path, handle: mcp },
     config,
@@ -232,6 +244,39 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
       await Promise.all([...verifiers.map((v) => v.close?.()), mounted?.close()]);
     },
   };
+}
+
+/**
+ * The limiter from `rateLimit`, or none when it is off. Per-tool rates: the configuration's, else
+ * the tool's own `rateLimit`. A name in `rateLimit.tools` that no tool has is a typo, refused.
+ */
+function buildRateLimiter(
+  config: ResolvedConfig,
+  tools: ReadonlyMap<string, Tool>,
+  mount: MountOptions | undefined,
+): RateLimiter | undefined {
+  const settings = config.rateLimit;
+  if (!settings.enabled) return undefined;
+  const rates = new Map<string, Rate>();
+  for (const tool of tools.values()) {
+    if (tool.rateLimit) rates.set(tool.name, parseRate(tool.rateLimit) as Rate);
+  }
+  for (const [name, text] of Object.entries(settings.tools)) {
+    if (!tools.has(name) && !(mount && Object.hasOwn(mount.tools, name))) {
+      throw new ConfigError(`rateLimit.tools.${name}`, 'names no tool of this server');
+    }
+    rates.set(name, parseRate(text) as Rate);
+  }
+  const rate = (text: string | null) => (text === null ? undefined : parseRate(text));
+  return createRateLimiter(
+    {
+      perPrincipal: rate(settings.perPrincipal),
+      perTool: rate(settings.perTool),
+      tools: rates,
+      failedAuthPerIp: rate(settings.failedAuthPerIp),
+    },
+    createMemoryStore({ maxKeys: settings.maxKeys }),
+  );
 }
 
 /** The path of an absolute URL string, without parsing it into a URL object. */

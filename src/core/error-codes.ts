@@ -102,6 +102,10 @@ export const ERROR_CODES = {
   },
   ERR_AUTHZ_FORBIDDEN: { status: 403, rpc: -31403, message: 'Forbidden' },
 
+  // Rate limits. -31429 lies outside JSON-RPC's reserved -32768..-32000, so it is legal in every
+  // MCP revision (2026-07-28 retires -32000..-32019 and reserves -32020..-32099 for the protocol).
+  ERR_RATE_LIMITED: { status: 429, rpc: -31429, message: 'Too many requests: retry after the given seconds' },
+
   // Tool arguments refused by the data layer (src/data): sent as tool errors, so HTTP 200.
   ERR_TOOL_INVALID_ARGUMENT: { status: 200, rpc: -32602, message: 'Invalid tool arguments' },
   ERR_TOOL_PATH_REFUSED: { status: 200, rpc: -32602, message: 'File path refused' },

@@ -24,6 +24,8 @@ export interface InboundRequest {
   readBody(maxBytes: number): Promise<Uint8Array>;
   /** Aborted when the client goes away. Adapters may build it on first access. */
   readonly signal: AbortSignal;
+  /** The peer's IP address as the runtime reports it (the socket's), if it knows one. */
+  readonly remoteAddress?: string | undefined;
 }
 
 /** A response as plain data: adapters write it without building a web `Response` where they can. */
@@ -35,8 +37,9 @@ export interface Reply {
 }
 
 /** The {@link InboundRequest} view of a web `Request`. */
-export function fromFetchRequest(request: Request): InboundRequest {
+export function fromFetchRequest(request: Request, remoteAddress?: string): InboundRequest {
   return {
+    remoteAddress,
     method: request.method,
     url: request.url,
     headers: request.headers,

@@ -5,6 +5,8 @@ import { classifyRequest } from '../protocol/classify.js';
 import type { Dispatch } from '../protocol/dispatch.js';
 import { type JsonRpcMessage, parseEnvelope } from '../protocol/envelope.js';
 import type { SessionStore } from '../protocol/sessions.js';
+import type { ClientIpResolver } from '../ratelimit/client-ip.js';
+import type { RateLimiter } from '../ratelimit/limiter.js';
 import { type JsonLimits, parseJsonBody } from '../validation/json.js';
 import { corsHeaders, NO_CORS, preflightHeaders } from './cors.js';
 import { RampartError } from './errors.js';
@@ -27,11 +29,15 @@ export interface McpEndpointOptions {
   readonly baseHeaders: Readonly<Record<string, string>>;
   readonly logger: Logger;
   readonly logRequests: boolean;
+  /** Finds the client address (socket, or X-Forwarded-For past trusted proxies). */
+  readonly clientIp: ClientIpResolver;
+  readonly rateLimiter: RateLimiter | undefined;
 }
 
 /** What one request did, for the access log (and, later, the audit trail). */
 interface RequestRecord {
   requestId: string;
+  ip?: string;
   principal?: Principal;
   rpcId?: JsonRpcMessage['id'];
   method?: string;
@@ -78,7 +84,20 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
     }
 
     // Every request is authenticated on its own, GET and DELETE included; a session id never is.
-    const principal = await options.authenticate(headers);
+    const ip = options.clientIp(request.remoteAddress, headers.get('x-forwarded-for'));
+    record.ip = ip;
+    const limiter = options.rateLimiter;
+    if (limiter) await limiter.checkFailedAuth(ip);
+    let principal: Principal;
+    try {
+      principal = await options.authenticate(headers);
+    } catch (error) {
+      // A credential was presented and refused: that is what guessing looks like.
+      if (limiter && error instanceof RampartError && error.code !== 'ERR_AUTH_REQUIRED') {
+        await limiter.recordFailedAuth(ip);
+      }
+      throw error;
+    }
     record.principal = principal;
 
     if (method === 'GET') {
@@ -95,6 +114,8 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
     const message = parseEnvelope(parseJsonBody(body, options.jsonLimits));
     record.rpcId = message.id;
     record.method = message.method;
+    // After parsing, so the refusal carries the request id.
+    if (limiter) await limiter.takePrincipal(principal);
     if (message.method === 'tools/call' && typeof message.params?.name === 'string') {
       record.tool = message.params.name.slice(0, 128);
     }

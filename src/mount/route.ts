@@ -28,6 +28,7 @@ export function routeWithMount(
   mount: MountedServer,
   ownTools: ReadonlySet<string>,
   hierarchy: ScopeHierarchy,
+  limitTool?: (principal: Principal, tool: string) => void | Promise<void>,
 ): Dispatch {
   function authorize(principal: Principal, rule: ToolRequirement): void {
     const decision = decideToolAccess(principal, rule, hierarchy);
@@ -127,6 +128,7 @@ export function routeWithMount(
         const rule = mount.rules.tool(name);
         if (!rule) throw new RampartError('ERR_PROTOCOL_UNKNOWN_TOOL');
         authorize(req.principal, rule);
+        if (limitTool) await limitTool(req.principal, name);
         return forward(req);
       }
       default: {

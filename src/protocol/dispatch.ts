@@ -20,6 +20,8 @@ export interface DispatchOptions {
   readonly instructions?: string | undefined;
   readonly listTtlMs: number;
   readonly legacyEnabled: boolean;
+  /** Charges a principal for one call of a tool; throws `ERR_RATE_LIMITED` when refused. */
+  readonly limitTool?: ((principal: Principal, tool: string) => void | Promise<void>) | undefined;
   /** Called with a handler's unexpected exception; the client sees only a generic error. */
   readonly onToolFailure: (error: unknown, tool: string, requestId: string) => void;
 }
@@ -82,6 +84,7 @@ export function createDispatcher(options: DispatchOptions) {
       }
       throw new RampartError('ERR_AUTHZ_FORBIDDEN');
     }
+    if (options.limitTool) await options.limitTool(req.principal, tool.name);
     const rawArgs = params.arguments ?? {};
     if (rawArgs === null || typeof rawArgs !== 'object' || Array.isArray(rawArgs)) {
       return toolError('Invalid arguments: (arguments): expected object');

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
+import { parseRate } from '../ratelimit/rate.js';
 
 /** One piece of tool output, as in MCP `CallToolResult.content`. */
 export type ToolContent =
@@ -63,6 +64,11 @@ export interface ToolOptions<Schema extends z.ZodType> {
   idempotent?: boolean;
   /** Hint for clients: the tool reaches outside systems. */
   openWorld?: boolean;
+  /**
+   * This tool's own rate per principal, such as `5/hour` for a destructive admin tool. The
+   * configuration's `rateLimit.tools` overrides it; without either, `rateLimit.perTool` applies.
+   */
+  rateLimit?: string;
   /** Argument-level rule, checked after validation and before the handler. */
   allow?: ArgumentPolicy<z.output<Schema>>;
   handler: (args: z.output<Schema>, context: ToolContext) => ToolReturn | Promise<ToolReturn>;
@@ -95,6 +101,11 @@ export function defineTool<Schema extends z.ZodType>(options: ToolOptions<Schema
     throw new TypeError(`tool ${options.name}: a scope is required (default deny)`);
   }
   if (typeof options.handler !== 'function') throw new TypeError(`tool ${options.name}: handler is required`);
+  if (options.rateLimit !== undefined && !parseRate(options.rateLimit)) {
+    throw new TypeError(
+      `tool ${options.name}: rateLimit "${options.rateLimit}" is not a rate such as 5/hour`,
+    );
+  }
   const inputSchema = toInputSchema(options.name, options.input);
   const annotations: Record<string, unknown> = {};
   if (options.title) annotations.title = options.title;

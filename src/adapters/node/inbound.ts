@@ -16,6 +16,7 @@ export function fromIncomingMessage(
 ): InboundRequest {
   let controller: AbortController | undefined;
   return {
+    remoteAddress: req.socket.remoteAddress,
     method: req.method ?? 'GET',
     get url() {
       return `${scheme}://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`;

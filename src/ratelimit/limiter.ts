@@ -1,0 +1,75 @@
+import { type Principal, principalKey } from '../auth/principal.js';
+import { RampartError } from '../core/errors.js';
+import type { RateDecision } from './gcra.js';
+import type { Rate } from './rate.js';
+import type { RateLimitStore } from './store.js';
+
+/** What the limiter enforces; built from `rateLimit` in the configuration. */
+export interface RateLimits {
+  /** Every MCP request of a principal, across all its credentials. */
+  readonly perPrincipal: Rate | undefined;
+  /** Calls of one tool by one principal, unless the tool has its own rate. */
+  readonly perTool: Rate | undefined;
+  /** Per-tool rates by tool name (from config, or the tool's own `rateLimit`). */
+  readonly tools: ReadonlyMap<string, Rate>;
+  /** Rejected credentials per client address, checked before authentication. */
+  readonly failedAuthPerIp: Rate | undefined;
+}
+
+/** The rate-limit phase of the endpoint. Each check throws `ERR_RATE_LIMITED` when refused. */
+export interface RateLimiter {
+  /** Before authentication: refuses a client address that has used up its failed attempts. */
+  checkFailedAuth(ip: string): void | Promise<void>;
+  /** After a credential was rejected: charges the client address. */
+  recordFailedAuth(ip: string): void | Promise<void>;
+  /** Charges the principal for one request. */
+  takePrincipal(principal: Principal): void | Promise<void>;
+  /** Charges the principal for one call of `tool`. */
+  takeTool(principal: Principal, tool: string): void | Promise<void>;
+}
+
+/**
+ * Builds the limiter over a store. Keys are prefixed by kind so the budgets never mix: `p|` per
+ * principal (`issuer|subject`, so API keys, tokens and sessions of one user share it), `t|` per
+ * principal and tool, `a|` failed authentication per client address.
+ */
+export function createRateLimiter(
+  limits: RateLimits,
+  store: RateLimitStore,
+  now: () => number = Date.now,
+): RateLimiter {
+  function enforce(decision: RateDecision | Promise<RateDecision>): void | Promise<void> {
+    if (decision instanceof Promise) return decision.then(refuseUnlessAllowed);
+    refuseUnlessAllowed(decision);
+  }
+
+  return {
+    checkFailedAuth(ip) {
+      if (limits.failedAuthPerIp) return enforce(store.peek(`a|${ip}`, limits.failedAuthPerIp, now()));
+    },
+    recordFailedAuth(ip) {
+      if (!limits.failedAuthPerIp) return;
+      const decision = store.take(`a|${ip}`, limits.failedAuthPerIp, now());
+      // The attempt already failed; charging it is all that matters, refused or not.
+      if (decision instanceof Promise) return decision.then(() => undefined);
+    },
+    takePrincipal(principal) {
+      if (limits.perPrincipal)
+        return enforce(store.take(`p|${principalKey(principal)}`, limits.perPrincipal, now()));
+    },
+    takeTool(principal, tool) {
+      const rate = limits.tools.get(tool) ?? limits.perTool;
+      if (rate) return enforce(store.take(`t|${principalKey(principal)}|${tool}`, rate, now()));
+    },
+  };
+}
+
+function refuseUnlessAllowed(decision: RateDecision): void {
+  if (decision.allowed) return;
+  // Whole seconds, rounded up, at least 1: a client that waits this long is admitted.
+  const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+  throw new RampartError('ERR_RATE_LIMITED', {
+    data: { retry_after: seconds },
+    headers: { 'retry-after': String(seconds) },
+  });
+}

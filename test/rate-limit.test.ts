@@ -1,0 +1,187 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ConfigError, createRampart, defineTool, type Rampart } from '../src/index.js';
+import { openKeyStore } from '../src/stores/key-store.js';
+import { modernRequest } from './helpers/mcp.js';
+
+// Rate limits through the library (no socket): `remoteAddress` stands in for the peer address.
+const dataDir = mkdtempSync(join(tmpdir(), 'rampart-rate-'));
+const URL_BASE = 'http://127.0.0.1:8787/mcp';
+let rampart: Rampart;
+let keys: { aliceA: string; aliceB: string; bob: string; carol: string };
+
+const echo = defineTool({
+  name: 'echo',
+  description: 'Echoes',
+  scope: 'mcp:read',
+  input: z.object({ text: z.string().max(100) }),
+  handler: ({ text }) => text,
+});
+const nuke = defineTool({
+  name: 'nuke',
+  description: 'Destructive, rare',
+  scope: 'mcp:read',
+  rateLimit: '2/hour',
+  input: z.object({}),
+  handler: () => 'boom',
+});
+
+beforeAll(async () => {
+  const store = await openKeyStore(join(dataDir, 'rampart.db'));
+  for (const user of ['alice', 'bob', 'carol']) await store.keys.createUser(user, []);
+  const mint = async (user: string) =>
+    (await store.keys.createKey({ name: user, userId: user, scopes: ['mcp:read'] })).key;
+  keys = {
+    aliceA: await mint('alice'),
+    aliceB: await mint('alice'),
+    bob: await mint('bob'),
+    carol: await mint('carol'),
+  };
+  await store.close();
+  rampart = await createRampart({
+    tools: [echo, nuke],
+    config: {
+      storage: { dataDir },
+      rateLimit: { perPrincipal: '6/min', perTool: '100/min', failedAuthPerIp: '3/min' },
+    },
+    logger: pino({ level: 'silent' }),
+  });
+});
+afterAll(async () => {
+  await rampart?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+let nextId = 1;
+async function call(
+  key: string | undefined,
+  name: string,
+  ip = '198.51.100.1',
+  headers: Record<string, string> = {},
+) {
+  const id = nextId++;
+  const args = name === 'echo' ? { text: 'hi' } : {};
+  const res = await rampart.fetch(
+    modernRequest(URL_BASE, key, 'tools/call', { name, arguments: args }, { id, headers }),
+    {
+      remoteAddress: ip,
+    },
+  );
+  return { id, status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() };
+}
+
+describe('per principal', () => {
+  it('refuses the request after the budget with 429, Retry-After and the request id', async () => {
+    for (let i = 0; i < 6; i++) expect((await call(keys.bob, 'echo')).status).toBe(200);
+    const refused = await call(keys.bob, 'echo');
+    expect(refused.status).toBe(429);
+    expect(refused.retryAfter).toBe('10');
+    expect(refused.body).toMatchObject({
+      jsonrpc: '2.0',
+      id: refused.id,
+      error: { code: -31429, data: { retry_after: 10, code: 'ERR_RATE_LIMITED' } },
+    });
+  });
+
+  it('shares one budget across a principal’s API keys, and keeps principals apart', async () => {
+    for (let i = 0; i < 3; i++) expect((await call(keys.aliceA, 'echo')).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await call(keys.aliceB, 'echo')).status).toBe(200);
+    expect((await call(keys.aliceA, 'echo')).status).toBe(429);
+    expect((await call(keys.aliceB, 'echo')).status).toBe(429);
+    expect((await call(keys.carol, 'echo')).status).toBe(200);
+  });
+});
+
+describe('per principal and tool', () => {
+  it('applies a tool’s own rate on top of the principal budget', async () => {
+    const limited = await createRampart({
+      tools: [echo, nuke],
+      config: { storage: { dataDir }, rateLimit: { perPrincipal: null } },
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      const nukeCall = (key: string) =>
+        limited.fetch(modernRequest(URL_BASE, key, 'tools/call', { name: 'nuke', arguments: {} }));
+      expect((await nukeCall(keys.carol)).status).toBe(200);
+      expect((await nukeCall(keys.carol)).status).toBe(200);
+      const third = await nukeCall(keys.carol);
+      expect(third.status).toBe(429);
+      expect(Number(third.headers.get('retry-after'))).toBe(1800);
+      // Other tools and other principals are unaffected.
+      const echoCall = await limited.fetch(
+        modernRequest(URL_BASE, keys.carol, 'tools/call', { name: 'echo', arguments: { text: 'x' } }),
+      );
+      expect(echoCall.status).toBe(200);
+      expect((await nukeCall(keys.bob)).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('refuses config rates for tools that do not exist', async () => {
+    await expect(
+      createRampart({
+        tools: [echo],
+        config: { storage: { dataDir }, rateLimit: { tools: { ehco: '1/min' } } },
+        logger: pino({ level: 'silent' }),
+      }),
+    ).rejects.toThrow(ConfigError);
+  });
+});
+
+describe('failed authentication per client address', () => {
+  it('throttles an address that keeps presenting bad credentials, even when it finally has a good one', async () => {
+    const ip = '203.0.113.50';
+    for (let i = 0; i < 3; i++) expect((await call('rmp_not_a_real_key', 'echo', ip)).status).toBe(401);
+    const blocked = await call(keys.carol, 'echo', ip);
+    expect(blocked.status).toBe(429);
+    expect(blocked.retryAfter).toBe('20');
+    // Another address is not affected; neither are requests without any credential.
+    expect((await call(keys.carol, 'echo', '203.0.113.51')).status).toBe(200);
+  });
+
+  it('ignores X-Forwarded-For when no proxy is trusted: a forged header earns no fresh budget', async () => {
+    const ip = '203.0.113.60';
+    for (let i = 0; i < 3; i++) {
+      const res = await call('rmp_bad', 'echo', ip, { 'x-forwarded-for': `10.0.0.${i}` });
+      expect(res.status).toBe(401);
+    }
+    expect((await call('rmp_bad', 'echo', ip, { 'x-forwarded-for': '10.9.9.9' })).status).toBe(429);
+  });
+
+  it('does not count requests without a credential (the 401 discovery step)', async () => {
+    const ip = '203.0.113.70';
+    for (let i = 0; i < 5; i++) expect((await call(undefined, 'echo', ip)).status).toBe(401);
+    expect((await call(keys.carol, 'echo', ip)).status).toBe(200);
+  });
+});
+
+describe('recovery', () => {
+  it('admits the client again once Retry-After has passed', async () => {
+    const quick = await createRampart({
+      tools: [echo],
+      config: { storage: { dataDir }, rateLimit: { perPrincipal: '2/2s' } },
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      const go = () =>
+        quick.fetch(
+          modernRequest(URL_BASE, keys.bob, 'tools/call', { name: 'echo', arguments: { text: 'x' } }),
+        );
+      expect((await go()).status).toBe(200);
+      expect((await go()).status).toBe(200);
+      const refused = await go();
+      expect(refused.status).toBe(429);
+      const wait = Number(refused.headers.get('retry-after'));
+      expect(wait).toBe(1);
+      await new Promise((r) => setTimeout(r, wait * 1000 + 20));
+      expect((await go()).status).toBe(200);
+    } finally {
+      await quick.close();
+    }
+  });
+});
