@@ -1,3 +1,4 @@
+import { recordAdminAction } from '../audit/admin-action.js';
 import { openKeyStore } from '../stores/key-store.js';
 import { parseCommand } from './args.js';
 import { keyStorePath, loadCliConfig } from './context.js';
@@ -45,13 +46,23 @@ export async function keysCommand(argv: string[]): Promise<void> {
         if (!values.name) throw new CliError('--name is required', 2);
         if (!values.scopes) throw new CliError('--scopes is required, e.g. --scopes "mcp:read"', 2);
         const userId = values.user ?? 'admin';
-        if (!(await keys.getUser(userId))) await keys.createUser(userId, []);
+        if (!(await keys.getUser(userId))) {
+          await keys.createUser(userId, []);
+          await recordAdminAction(config, 'user.created', { userId, roles: [] });
+        }
         const expiresAt = values.expires ? Date.now() + parseDuration(values.expires) : undefined;
         const { record, key } = await keys.createKey({
           name: values.name,
           userId,
           scopes: values.scopes.split(/\s+/).filter(Boolean),
           ...(expiresAt ? { expiresAt } : {}),
+        });
+        await recordAdminAction(config, 'key.created', {
+          keyId: record.id,
+          name: record.name,
+          userId,
+          scopes: record.scopes,
+          expiresAt: expiresAt ?? null,
         });
         if (values.json) printJson({ ...record, key });
         else {
@@ -76,6 +87,7 @@ export async function keysCommand(argv: string[]): Promise<void> {
       case 'revoke': {
         if (!id) throw new CliError('usage: rampart keys revoke ID', 2);
         if (!(await keys.revokeKey(id))) throw new CliError(`no active key ${id}`);
+        await recordAdminAction(config, 'key.revoked', { keyId: id });
         if (values.json) printJson({ id, revoked: true });
         else process.stdout.write(`Revoked ${id}\n`);
         return;
@@ -84,6 +96,7 @@ export async function keysCommand(argv: string[]): Promise<void> {
         if (!id) throw new CliError('usage: rampart keys rotate ID [--grace 24h]', 2);
         const graceMs = values.grace ? parseDuration(values.grace) : 24 * 3_600_000;
         const { record, key } = await keys.rotateKey(id, graceMs);
+        await recordAdminAction(config, 'key.rotated', { keyId: id, newKeyId: record.id, graceMs });
         if (values.json) printJson({ ...record, key, replaces: id, graceMs });
         else {
           process.stdout.write(

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError } from '../core/errors.js';
+import { AUDIT_HELP, auditCommand } from './audit.js';
 import { CONFIG_HELP, configCommand } from './config.js';
 import { KEYS_HELP, keysCommand } from './keys.js';
 import { CliError } from './output.js';
@@ -15,6 +16,7 @@ Commands:
   keys       Create, list, revoke and rotate API keys
   users      Manage users and their roles
   config     Check a configuration file; print its JSON Schema
+  audit      Verify the hash-chained audit log; show its latest records
 
 Run rampart <command> --help for the options of one command.
 `;
@@ -24,6 +26,7 @@ const COMMANDS: Readonly<Record<string, (argv: string[]) => Promise<void>>> = {
   keys: keysCommand,
   users: usersCommand,
   config: configCommand,
+  audit: auditCommand,
 };
 
 async function main(argv: string[]): Promise<void> {
@@ -58,4 +61,4 @@ main(process.argv.slice(2)).catch((error: unknown) => {
   }
 });
 
-export { CONFIG_HELP, KEYS_HELP, SERVE_HELP, USERS_HELP };
+export { AUDIT_HELP, CONFIG_HELP, KEYS_HELP, SERVE_HELP, USERS_HELP };

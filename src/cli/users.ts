@@ -1,3 +1,4 @@
+import { recordAdminAction } from '../audit/admin-action.js';
 import { openKeyStore } from '../stores/key-store.js';
 import { parseCommand } from './args.js';
 import { keyStorePath, loadCliConfig } from './context.js';
@@ -26,18 +27,21 @@ export async function usersCommand(argv: string[]): Promise<void> {
     .split(',')
     .map((r) => r.trim())
     .filter(Boolean);
-  const store = await openKeyStore(keyStorePath(loadCliConfig(values.config)));
+  const config = loadCliConfig(values.config);
+  const store = await openKeyStore(keyStorePath(config));
   try {
     const keys = store.keys;
     switch (sub) {
       case 'add':
         if (!user) throw new CliError('usage: rampart users add USER [--roles r1,r2]', 2);
         await keys.createUser(user, roles);
+        await recordAdminAction(config, 'user.created', { userId: user, roles });
         return values.json ? printJson({ id: user, roles }) : void process.stdout.write(`Added ${user}\n`);
       case 'roles':
         if (!user || values.roles === undefined)
           throw new CliError('usage: rampart users roles USER --roles r1,r2', 2);
         if (!(await keys.setUserRoles(user, roles))) throw new CliError(`no user ${user}`);
+        await recordAdminAction(config, 'user.updated', { userId: user, roles });
         return values.json
           ? printJson({ id: user, roles })
           : void process.stdout.write(`Roles of ${user}: ${roles.join(', ') || '(none)'}\n`);
@@ -48,6 +52,7 @@ export async function usersCommand(argv: string[]): Promise<void> {
       case 'remove':
         if (!user) throw new CliError('usage: rampart users remove USER', 2);
         if (!(await keys.removeUser(user))) throw new CliError(`no user ${user}`);
+        await recordAdminAction(config, 'user.removed', { userId: user });
         return values.json
           ? printJson({ id: user, removed: true })
           : void process.stdout.write(`Removed ${user} and revoked its keys\n`);

@@ -183,6 +183,28 @@ const rateLimitSchema = z
   })
   .prefault({});
 
+const auditSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    sink: z
+      .enum(['file', 'stdout'])
+      .default('file')
+      .describe('file: a hash-chained JSON Lines file; stdout: the same lines on stdout'),
+    file: z.string().min(1).optional().describe('The log file (default: <dataDir>/audit.log)'),
+    mode: z
+      .enum(['durable', 'buffered'])
+      .default('durable')
+      .describe(
+        'durable: a call is answered only once its record is on disk; buffered: written within flushIntervalMs',
+      ),
+    flushIntervalMs: z.number().int().min(1).max(10_000).default(200),
+    checkpointEvery: z.number().int().min(1).default(1000).describe('Records between keyed checkpoints'),
+    checkpointKey: secretRef
+      .optional()
+      .describe('Key of the checkpoint HMACs (default: <dataDir>/audit.key, created on first start)'),
+  })
+  .prefault({});
+
 const storageSchema = z
   .strictObject({
     dataDir: z.string().min(1).default('.rampart').describe('Where the key store and other state live'),
@@ -204,6 +226,7 @@ export const configSchema = z.strictObject({
   auth: authSchema,
   authorization: authorizationSchema,
   rateLimit: rateLimitSchema,
+  audit: auditSchema,
   storage: storageSchema,
   logging: loggingSchema,
 });

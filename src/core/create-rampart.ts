@@ -1,5 +1,7 @@
 import { Hono } from 'hono';
 import pino, { type Logger } from 'pino';
+import { openAuditSink } from '../audit/open.js';
+import type { AuditSink } from '../audit/sink.js';
 import { createAuthenticator } from '../auth/authenticate.js';
 import type { Principal } from '../auth/principal.js';
 import { buildResourceMetadata, resourceMetadataUrl } from '../auth/resource-metadata.js';
@@ -39,6 +41,11 @@ export interface RampartOptions {
    * Use it to bring your own {@link TokenVerifier}.
    */
   verifiers?: readonly TokenVerifier[];
+  /**
+   * Replaces the audit sink built from `audit` in the configuration (`false`: no audit trail).
+   * Rampart closes it on `close()`.
+   */
+  audit?: AuditSink | false;
   /** A pino logger; by default one is made from `logging.level`. */
   logger?: Logger;
 }
@@ -62,6 +69,8 @@ export interface Rampart {
   readonly resourceUrl: string;
   readonly resourceMetadataUrl: string;
   readonly logger: Logger;
+  /** The audit trail, when on. */
+  readonly audit: AuditSink | undefined;
   /** Marks the server as draining: `/readyz` answers 503 so load balancers stop sending. */
   drain(): void;
   /** Releases verifiers and stores. */
@@ -139,6 +148,17 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
       'no way to authenticate: enable auth.apiKeys or configure auth.jwt.issuers',
     );
   }
+  let audit: AuditSink | undefined;
+  try {
+    audit =
+      options.audit === false
+        ? undefined
+        : (options.audit ??
+          (await openAuditSink(config, (err) => logger.error({ err }, 'audit write failed'))));
+  } catch (error) {
+    await Promise.all(verifiers.map((v) => v.close?.()));
+    throw error;
+  }
   const hierarchy = createScopeHierarchy(authorization.hierarchy);
   const https = publicUrl.protocol === 'https:';
   const baseHeaders = securityHeaders(https ? server.tls.hstsMaxAgeSeconds : undefined);
@@ -187,6 +207,7 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     logRequests: config.logging.requests,
     clientIp,
     rateLimiter,
+    audit,
   });
 
   const metadata = JSON.stringify(
@@ -237,11 +258,12 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     resourceUrl,
     resourceMetadataUrl: metadataUrl,
     logger,
+    audit,
     drain() {
       draining = true;
     },
     async close() {
-      await Promise.all([...verifiers.map((v) => v.close?.()), mounted?.close()]);
+      await Promise.all([...verifiers.map((v) => v.close?.()), mounted?.close(), audit?.close()]);
     },
   };
 }

@@ -1,4 +1,7 @@
 import type { Logger } from 'pino';
+import { hashArguments } from '../audit/args-hash.js';
+import { requestEntry } from '../audit/request-entry.js';
+import type { AuditSink } from '../audit/sink.js';
 import type { Authenticate } from '../auth/authenticate.js';
 import { type Principal, principalKey } from '../auth/principal.js';
 import { classifyRequest } from '../protocol/classify.js';
@@ -32,6 +35,8 @@ export interface McpEndpointOptions {
   /** Finds the client address (socket, or X-Forwarded-For past trusted proxies). */
   readonly clientIp: ClientIpResolver;
   readonly rateLimiter: RateLimiter | undefined;
+  /** The audit trail; a durable sink holds each answer until its record is stored. */
+  readonly audit: AuditSink | undefined;
 }
 
 /** What one request did, for the access log (and, later, the audit trail). */
@@ -43,6 +48,9 @@ interface RequestRecord {
   method?: string;
   tool?: string;
   era?: string;
+  protocol?: string;
+  argsHash?: string;
+  toolOutcome?: { outcome: 'allow' | 'deny' | 'error'; reason?: string };
   /** The error code of a refused request, and the reason behind it (logs only). */
   code?: string;
   cause?: string | undefined;
@@ -118,9 +126,11 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
     if (limiter) await limiter.takePrincipal(principal);
     if (message.method === 'tools/call' && typeof message.params?.name === 'string') {
       record.tool = message.params.name.slice(0, 128);
+      if (options.audit) record.argsHash = hashArguments(message.params.arguments ?? {});
     }
     const classified = classifyRequest(message, headers, options.legacyEnabled);
     record.era = classified.era;
+    record.protocol = classified.version || undefined;
 
     // Headers beyond the prepared ones (CORS, session id); the common answer has none and copies nothing.
     let extra: Record<string, string> | undefined = cors === NO_CORS ? undefined : { ...cors };
@@ -141,6 +151,9 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
       principal,
       requestId: record.requestId,
       headers,
+      note: (outcome, reason) => {
+        record.toolOutcome = { outcome, reason };
+      },
       // Lazy: the Node adapter builds an AbortController on first access (~6 µs a request).
       get signal() {
         return request.signal;
@@ -213,6 +226,27 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
         record.cause = causeOf(error);
       }
     }
+    const durationMs = Math.round((performance.now() - started) * 100) / 100;
+    if (options.audit) {
+      const stored = options.audit.append(
+        requestEntry({ ...record, status: response.status, durationMs, rpcId: record.rpcId }),
+      );
+      if (stored) {
+        try {
+          await stored;
+        } catch (error) {
+          // Fail closed: an answer whose record cannot be kept is not given.
+          logger.error({ reqId: record.requestId, err: error }, 'audit record not stored');
+          response = errorResponse(new RampartError('ERR_UNAVAILABLE'), {
+            requestId: record.requestId,
+            rpcId: record.rpcId,
+            resourceMetadataUrl: options.resourceMetadataUrl,
+            challengeScopes: options.challengeScopes,
+            headers: options.baseHeaders,
+          });
+        }
+      }
+    }
     if (options.logRequests) {
       logger.info(
         {
@@ -224,7 +258,7 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
           sub: record.principal?.subject,
           code: record.code,
           cause: record.cause,
-          ms: Math.round((performance.now() - started) * 100) / 100,
+          ms: durationMs,
         },
         'mcp',
       );

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { recordAdminAction } from '../audit/admin-action.js';
+import { auditLogPath } from '../audit/open.js';
 import type { ResolvedConfig } from '../config/index.js';
 import { openKeyStore } from '../stores/key-store.js';
 import type { Tool } from '../tools/index.js';
@@ -46,12 +48,28 @@ export async function prepareDemo(config: ResolvedConfig): Promise<Demo> {
         scopes: ['mcp:read'],
       });
       mintedKeys.push({ label: 'read-only', user: 'bob', scopes: 'mcp:read', key: reader.key });
+      for (const user of DEMO_USERS) {
+        await recordAdminAction(config, 'user.created', { userId: user.id, roles: [...user.roles] });
+      }
+      for (const { record } of [admin, reader]) {
+        await recordAdminAction(config, 'key.created', {
+          keyId: record.id,
+          name: record.name,
+          userId: record.userId,
+          scopes: record.scopes,
+          expiresAt: null,
+        });
+      }
     }
   } finally {
     await store.close();
   }
   return {
-    tools: createDemoTools({ db, docsDir: DEMO_DOCS_DIR }),
+    tools: createDemoTools({
+      db,
+      docsDir: DEMO_DOCS_DIR,
+      auditFile: config.audit.enabled && config.audit.sink === 'file' ? auditLogPath(config) : undefined,
+    }),
     mintedKeys,
     close: () => db.destroy(),
   };

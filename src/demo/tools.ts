@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import { tailRecords } from '../audit/read.js';
 import { createFileSandbox } from '../data/files/index.js';
 import { createOwnedTables } from '../data/sql/index.js';
 import { defineTool, type Tool } from '../tools/index.js';
@@ -9,7 +10,12 @@ import type { DemoDb } from './db.js';
  * The seed's example tools, made real: every data tool sees only the caller's rows, internal
  * columns never leave, and file reads stay inside the docs folder.
  */
-export function createDemoTools(options: { db: Kysely<DemoDb>; docsDir: string }): Tool[] {
+export function createDemoTools(options: {
+  db: Kysely<DemoDb>;
+  docsDir: string;
+  /** The audit log `audit_tail` reads; without it the tool is left out. */
+  auditFile?: string | undefined;
+}): Tool[] {
   const tables = createOwnedTables({
     db: options.db,
     tables: {
@@ -81,9 +87,11 @@ export function createDemoTools(options: { db: Kysely<DemoDb>; docsDir: string }
       scope: 'mcp:admin',
       roles: ['admin'],
       destructive: true,
+      rateLimit: '5/hour',
       input: z.object({ table: tableName, confirm: z.literal(true) }),
       handler: async ({ table }) => ({ purged: await tables.purge(table), table }),
     }),
+    ...(options.auditFile ? [auditTailTool(options.auditFile)] : []),
     defineTool({
       name: 'read_file',
       description: 'Reads a Markdown or text file from the documentation folder.',
@@ -96,4 +104,25 @@ export function createDemoTools(options: { db: Kysely<DemoDb>; docsDir: string }
       },
     }),
   ];
+}
+
+/** `audit_tail`: the latest audit records, for admins (scope mcp:admin and the admin role). */
+function auditTailTool(file: string): Tool {
+  return defineTool({
+    name: 'audit_tail',
+    description:
+      'Shows the latest audit records, optionally only one outcome, tool or principal. Admins only.',
+    scope: 'mcp:admin',
+    roles: ['admin'],
+    readOnly: true,
+    input: z.object({
+      lines: z.number().int().min(1).max(200).default(20),
+      outcome: z.enum(['allow', 'deny', 'error']).optional(),
+      tool: z.string().max(128).optional(),
+      principal: z.string().max(256).optional(),
+    }),
+    handler: async ({ lines, outcome, tool, principal }) => ({
+      records: await tailRecords(file, { outcome, tool, principal }, lines),
+    }),
+  });
 }

@@ -129,7 +129,12 @@ export function routeWithMount(
         if (!rule) throw new RampartError('ERR_PROTOCOL_UNKNOWN_TOOL');
         authorize(req.principal, rule);
         if (limitTool) await limitTool(req.principal, name);
-        return forward(req);
+        const reply = await forward(req);
+        if (reply && 'result' in reply) {
+          const failed = reply.result.isError === true;
+          req.note?.(failed ? 'error' : 'allow', failed ? 'tool_error' : 'ok');
+        }
+        return reply;
       }
       default: {
         const rule = mount.rules.method(message.method);

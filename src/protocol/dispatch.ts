@@ -35,6 +35,8 @@ export interface DispatchRequest {
   /** The request headers, already checked against the body (a mounted server gets the MCP ones). */
   readonly headers: HeaderReader;
   readonly signal: AbortSignal;
+  /** Tells the audit trail how a tool call ended. */
+  readonly note?: ((outcome: 'allow' | 'deny' | 'error', reason: string) => void) | undefined;
 }
 
 /**
@@ -87,18 +89,24 @@ export function createDispatcher(options: DispatchOptions) {
     if (options.limitTool) await options.limitTool(req.principal, tool.name);
     const rawArgs = params.arguments ?? {};
     if (rawArgs === null || typeof rawArgs !== 'object' || Array.isArray(rawArgs)) {
+      req.note?.('deny', 'invalid_arguments');
       return toolError('Invalid arguments: (arguments): expected object');
     }
     const unknownAt = findUnknownKey(tool.input, rawArgs);
     if (unknownAt) {
+      req.note?.('deny', 'invalid_arguments');
       return toolError(`Invalid arguments: ${formatPath(unknownAt)}: has unknown properties`);
     }
     const parsed = await tool.input.safeParseAsync(rawArgs);
-    if (!parsed.success) return toolError(describeIssues(parsed.error.issues));
+    if (!parsed.success) {
+      req.note?.('deny', 'invalid_arguments');
+      return toolError(describeIssues(parsed.error.issues));
+    }
     try {
       if (tool.allow) {
         const verdict = await tool.allow(parsed.data, req.principal);
         if (verdict !== true) {
+          req.note?.('deny', 'denied_by_rule');
           return toolError(
             typeof verdict === 'string' && verdict ? `Not permitted: ${verdict}` : 'Not permitted',
           );
@@ -111,10 +119,19 @@ export function createDispatcher(options: DispatchOptions) {
           return req.signal;
         },
       });
-      return toToolResult(value);
+      const result = toToolResult(value);
+      req.note?.(result.isError ? 'error' : 'allow', result.isError ? 'tool_error' : 'ok');
+      return result;
     } catch (error) {
-      if (error instanceof ToolError) return toolError(error.message);
-      if (error instanceof RampartError && error.info.rpc === -32602) return toolError(error.message);
+      if (error instanceof ToolError) {
+        req.note?.('error', 'tool_error');
+        return toolError(error.message);
+      }
+      if (error instanceof RampartError && error.info.rpc === -32602) {
+        req.note?.('deny', error.code);
+        return toolError(error.message);
+      }
+      req.note?.('error', 'tool_failed');
       options.onToolFailure(error, tool.name, req.requestId);
       return toolError(`The tool failed (request id ${req.requestId})`);
     }

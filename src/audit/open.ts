@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ResolvedConfig } from '../config/index.js';
+import { ConfigError } from '../core/errors.js';
+import { defaultSecretSources, resolveSecret } from '../secrets/index.js';
+import { openFileSink } from './file-sink.js';
+import type { AuditSink } from './sink.js';
+import { openStdoutSink } from './stdout-sink.js';
+
+/** Where a configuration's audit log lives. */
+export function auditLogPath(config: ResolvedConfig): string {
+  return config.audit.file ?? join(config.storage.dataDir, 'audit.log');
+}
+
+/**
+ * The checkpoint key: from `audit.checkpointKey` (a secret reference), else `<dataDir>/audit.key`,
+ * made on first use with 256 random bits and mode 0600. The key stays outside the log, so whoever
+ * can rewrite the log cannot forge its checkpoints without it too.
+ */
+export async function loadCheckpointKey(config: ResolvedConfig): Promise<Buffer> {
+  const ref = config.audit.checkpointKey;
+  if (ref) {
+    const secret = await resolveSecret(ref, defaultSecretSources(), 'audit.checkpointKey');
+    const key = Buffer.from(secret.reveal(), 'utf8');
+    if (key.length < 32) throw new ConfigError('audit.checkpointKey', 'must be at least 32 bytes');
+    return key;
+  }
+  const path = join(config.storage.dataDir, 'audit.key');
+  if (!existsSync(path)) {
+    mkdirSync(config.storage.dataDir, { recursive: true, mode: 0o700 });
+    try {
+      writeFileSync(path, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  return Buffer.from(readFileSync(path, 'utf8').trim(), 'utf8');
+}
+
+/** Opens the sink the configuration asks for, or none when auditing is off. */
+export async function openAuditSink(
+  config: ResolvedConfig,
+  onError: (error: unknown) => void,
+): Promise<AuditSink | undefined> {
+  const settings = config.audit;
+  if (!settings.enabled) return undefined;
+  const checkpointKey = await loadCheckpointKey(config);
+  if (settings.sink === 'stdout')
+    return openStdoutSink({ mode: settings.mode, checkpointKey, checkpointEvery: settings.checkpointEvery });
+  return openFileSink({
+    path: auditLogPath(config),
+    mode: settings.mode,
+    checkpointKey,
+    checkpointEvery: settings.checkpointEvery,
+    flushIntervalMs: settings.flushIntervalMs,
+    onError,
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * The events of the audit trail. Every MCP request leaves exactly one record; key and user
+ * management and detection leave their own. See docs/audit.md (kept in step by a test).
+ */
+export const AUDIT_EVENTS = {
+  'auth.failure': 'A credential was missing, malformed, unknown, expired or revoked.',
+  'rate.limited': 'A request was refused by a rate limit.',
+  'authz.denied': 'An authenticated caller lacked the scope or role for a tool or method.',
+  'tool.call': 'A tool was called (whatever came of it: see outcome).',
+  request: 'Any other authenticated MCP request (tools/list, initialize, server/discover, …).',
+  'request.rejected': 'A request refused by the boundary before or outside the cases above.',
+  'key.created': 'An API key was created.',
+  'key.rotated': 'An API key was rotated (the old one keeps working for the grace period).',
+  'key.revoked': 'An API key was revoked.',
+  'user.created': 'A user was created.',
+  'user.updated': 'A user’s roles were changed.',
+  'user.removed': 'A user was removed and all of its keys revoked.',
+  checkpoint: 'A keyed checkpoint over the chain so far.',
+} as const;
+
+/** An audit event name. */
+export type AuditEvent = keyof typeof AUDIT_EVENTS;
+
+/** How it ended. */
+export type AuditOutcome = 'allow' | 'deny' | 'error';
+
+/** Who acted, as the audit trail records it: never the credential. */
+export interface AuditPrincipal {
+  readonly iss: string;
+  readonly sub: string;
+  readonly client?: string | undefined;
+  /** `api_key` or `jwt`. */
+  readonly auth: string;
+  readonly keyId?: string | undefined;
+}
+
+/** One record before it is sealed into the chain. */
+export interface AuditEntry {
+  readonly event: AuditEvent;
+  readonly outcome: AuditOutcome;
+  /** A stable code (`ERR_*`, or a short word such as `tool_error`). */
+  readonly reason?: string | undefined;
+  readonly principal?: AuditPrincipal | undefined;
+  readonly tool?: string | undefined;
+  /** The JSON-RPC method. */
+  readonly method?: string | undefined;
+  readonly rpcId?: string | number | undefined;
+  /** SHA-256 of the canonical arguments (secret-looking values replaced first). */
+  readonly argsHash?: string | undefined;
+  readonly durationMs?: number | undefined;
+  readonly ip?: string | undefined;
+  readonly protocol?: string | undefined;
+  readonly requestId?: string | undefined;
+  /** Event-specific details, for admin actions (key id, name, scopes…). Never secrets. */
+  readonly detail?: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** A sealed record as it is stored: the entry plus its place in the chain. */
+export interface AuditRecord extends AuditEntry {
+  /** Position in the log, from 1. */
+  readonly seq: number;
+  /** UTC time, ISO 8601 with milliseconds. */
+  readonly ts: string;
+  /** The hash of the record before it (64 zeros for the first). */
+  readonly prev: string;
+  /** SHA-256 over the canonical JSON of every other field. */
+  readonly hash: string;
+  /** On checkpoints: the key id and the HMAC of `prev`. */
+  readonly keyId?: string;
+  readonly mac?: string;
+}

@@ -1,0 +1,73 @@
+import type { Principal } from '../auth/principal.js';
+import type { AuditEntry, AuditEvent, AuditOutcome, AuditPrincipal } from './record.js';
+
+/** What the endpoint learned about one request, as the audit trail needs it. */
+export interface RequestFacts {
+  readonly requestId: string;
+  readonly status: number;
+  readonly durationMs: number;
+  readonly ip?: string | undefined;
+  readonly principal?: Principal | undefined;
+  readonly method?: string | undefined;
+  readonly tool?: string | undefined;
+  readonly rpcId?: string | number | undefined;
+  readonly protocol?: string | undefined;
+  readonly argsHash?: string | undefined;
+  /** The refusal's error code, when the boundary refused the request. */
+  readonly code?: string | undefined;
+  /** How a tool call ended, as the dispatcher saw it. */
+  readonly toolOutcome?: { readonly outcome: AuditOutcome; readonly reason?: string | undefined } | undefined;
+}
+
+/** The one audit record of an MCP request. */
+export function requestEntry(facts: RequestFacts): AuditEntry {
+  const { code } = facts;
+  let event: AuditEvent;
+  let outcome: AuditOutcome;
+  let reason: string | undefined = code;
+  if (code?.startsWith('ERR_AUTH_')) {
+    event = 'auth.failure';
+    outcome = 'deny';
+  } else if (code === 'ERR_RATE_LIMITED') {
+    event = 'rate.limited';
+    outcome = 'deny';
+  } else if (code?.startsWith('ERR_AUTHZ_')) {
+    event = 'authz.denied';
+    outcome = 'deny';
+  } else if (facts.principal === undefined) {
+    event = 'request.rejected';
+    outcome = facts.status >= 500 ? 'error' : 'deny';
+  } else {
+    event = facts.method === 'tools/call' ? 'tool.call' : 'request';
+    if (code !== undefined) outcome = facts.status >= 500 ? 'error' : 'deny';
+    else if (facts.toolOutcome) {
+      outcome = facts.toolOutcome.outcome;
+      reason = facts.toolOutcome.reason;
+    } else outcome = facts.status >= 500 ? 'error' : 'allow';
+  }
+  return {
+    event,
+    outcome,
+    reason,
+    principal: facts.principal ? auditPrincipal(facts.principal) : undefined,
+    tool: facts.tool,
+    method: facts.method,
+    rpcId: facts.rpcId,
+    argsHash: facts.argsHash,
+    durationMs: facts.durationMs,
+    ip: facts.ip,
+    protocol: facts.protocol,
+    requestId: facts.requestId,
+  };
+}
+
+/** The principal without anything secret: issuer, subject, client, method and key id. */
+export function auditPrincipal(principal: Principal): AuditPrincipal {
+  return {
+    iss: principal.issuer,
+    sub: principal.subject,
+    client: principal.clientId,
+    auth: principal.authMethod,
+    keyId: principal.keyId,
+  };
+}
