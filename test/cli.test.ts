@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,6 +81,21 @@ describe('rampart CLI', () => {
     const again = rampart('keys', 'revoke', next.id);
     expect(again.code).toBe(1);
     expect(again.err.trim().split('\n')).toHaveLength(1);
+
+    // Every admin action is in the audit trail, with the actor and never a key.
+    const trail = rampart('audit', 'tail', '--json', '-n', '10');
+    expect(trail.code).toBe(0);
+    const events = trail.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(events.map((e) => e.event)).toEqual(['user.created', 'key.created', 'key.rotated', 'key.revoked']);
+    expect(events[1]).toMatchObject({
+      detail: { keyId: key.id, userId: 'alice' },
+      principal: { auth: 'cli' },
+    });
+    expect(trail.out).not.toContain(key.key);
+    expect(rampart('audit', 'verify').out).toMatch(/^ok: 4 records/);
   });
 
   it('checks a configuration: ok, unknown keys, bad values and literal secrets', () => {
@@ -150,6 +165,93 @@ describe('rampart CLI', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
+
+  it('keeps every answered call in the audit log through kill -9 under load (durable mode)', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-kill-'));
+    writeFileSync(join(dir, 'rampart.yaml'), 'rateLimit: { enabled: false }\naudit: { mode: durable }\n');
+    const child = spawn(process.execPath, [bin, 'serve', '--demo', '--port', String(port)], { cwd: dir });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    try {
+      const deadline = Date.now() + 15_000;
+      while (!/rmp_\S+[\s\S]*rmp_\S+/.test(out) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      const key = (out.match(/rmp_[A-Za-z0-9_-]+/) ?? [])[0] as string;
+      const answered: number[] = [];
+      let nextId = 1;
+      let stop = false;
+      const worker = async () => {
+        while (!stop) {
+          const id = nextId++;
+          try {
+            const res = await fetch(`http://127.0.0.1:${port}/mcp`, {
+              method: 'POST',
+              headers: {
+                authorization: `Bearer ${key}`,
+                'content-type': 'application/json',
+                accept: 'application/json',
+                'mcp-protocol-version': '2025-11-25',
+              },
+              body: JSON.stringify({
+                jsonrpc: '2.0',
+                id,
+                method: 'tools/call',
+                params: { name: 'whoami', arguments: {} },
+              }),
+            });
+            if (res.status === 200) answered.push(id);
+            await res.arrayBuffer();
+          } catch {
+            return; // the server is gone
+          }
+        }
+      };
+      const workers = Array.from({ length: 16 }, worker);
+      await new Promise((r) => setTimeout(r, 1500));
+      child.kill('SIGKILL');
+      stop = true;
+      await Promise.all(workers);
+      await exited;
+      expect(answered.length).toBeGreaterThan(50);
+
+      const verify = spawnSync(process.execPath, [bin, 'audit', 'verify'], { cwd: dir, encoding: 'utf8' });
+      expect(verify.status, verify.stdout + verify.stderr).toBe(0);
+      expect(verify.stdout).toMatch(/^ok: \d+ records/);
+      const logged = new Set(
+        readFileSync(join(dir, '.rampart/audit.log'), 'utf8')
+          .split('\n')
+          .filter((l) => l.endsWith('}'))
+          .map((l) => JSON.parse(l))
+          .filter((r) => r.event === 'tool.call')
+          .map((r) => r.rpcId),
+      );
+      const missing = answered.filter((id) => !logged.has(id));
+      expect(missing).toEqual([]);
+
+      const tail = spawnSync(
+        process.execPath,
+        [bin, 'audit', 'tail', '--json', '-n', '3', '--tool', 'whoami'],
+        {
+          cwd: dir,
+          encoding: 'utf8',
+        },
+      );
+      expect(tail.status).toBe(0);
+      const lines = tail.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(lines).toHaveLength(3);
+      expect(lines[0]).toMatchObject({ event: 'tool.call', tool: 'whoami', principal: { sub: 'alice' } });
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   const dist = (path: string) => JSON.stringify(join(root, path));
   it.each([

@@ -18,6 +18,32 @@ export const AUDIT_EVENTS = {
   checkpoint: 'A keyed checkpoint over the chain so far.',
 } as const;
 
+/** Every field a record may have, in the order docs/audit.md lists them. */
+export const AUDIT_FIELDS = {
+  seq: 'Position in the log, from 1; rises by one per record.',
+  ts: 'UTC time, ISO 8601 with milliseconds.',
+  event: 'What happened: one of the events above.',
+  outcome: '`allow`, `deny` or `error`.',
+  reason:
+    'A stable code: the `ERR_*` of a refusal, or `ok`, `invalid_arguments`, `denied_by_rule`, `tool_error`, `tool_failed` for tool calls.',
+  principal:
+    'Who: `iss` (issuer; `rampart` for API keys, `local` for the CLI), `sub`, `client`, `auth` (`api_key`, `jwt`, `cli`), `keyId`. Never a key or token.',
+  tool: 'The tool called (tools/call).',
+  method: 'The JSON-RPC method.',
+  rpcId: 'The JSON-RPC id of the request.',
+  argsHash:
+    'SHA-256 of the canonical JSON of the arguments, with the values of secret-looking names (password, token, api_key, …) replaced first. Never the arguments.',
+  durationMs: 'Time spent in the endpoint, in milliseconds.',
+  ip: 'The client address (socket, or X-Forwarded-For past trusted proxies; `unresolved` when that chain cannot be read).',
+  protocol: 'The MCP revision of the request.',
+  requestId: 'The request id, also in the server log and in error responses.',
+  detail: 'Admin actions: the key id, name, user, scopes, grace period and the like.',
+  keyId: 'Checkpoints: the id of the checkpoint key (first 16 hex digits of its SHA-256).',
+  mac: 'Checkpoints: HMAC-SHA256 under the checkpoint key of `seq:hash` of the record before.',
+  prev: 'The `hash` of the record before (64 zeros for the first).',
+  hash: 'SHA-256 of the canonical JSON (keys sorted) of every other field of the record.',
+} as const;
+
 /** An audit event name. */
 export type AuditEvent = keyof typeof AUDIT_EVENTS;
 

@@ -44,8 +44,9 @@ export async function verifyAuditLog(path: string, key?: Buffer): Promise<Verify
   let checkpointsVerified = 0;
   let pendingLine: string | undefined;
   const keyId = key ? keyIdOf(key) : undefined;
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  // Before the reader exists: readline drops lines emitted before iteration begins.
   const endsWithNewline = await endsInNewline(path);
+  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
 
   const fail = (problem: ChainBreak['problem'], seq: number | undefined, detail: string): VerifyReport => {
     lines.close();

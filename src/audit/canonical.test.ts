@@ -1,0 +1,69 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { hashArguments, isSecretName, REDACTED, redactSecrets } from './args-hash.js';
+import { canonicalJson } from './canonical.js';
+
+describe('canonicalJson', () => {
+  it('round-trips any JSON value and ignores key order', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const text = canonicalJson(value);
+        expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(value)));
+        if (value && typeof value === 'object' && !Array.isArray(value)) {
+          const reversed = Object.fromEntries(Object.entries(value).reverse());
+          expect(canonicalJson(reversed)).toBe(text);
+        }
+      }),
+    );
+  });
+
+  it('sorts keys and leaves out undefined members', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, 'x'], c: null }, z: undefined })).toBe(
+      '{"a":{"c":null,"d":[1,"x"]},"b":1}',
+    );
+  });
+
+  it('refuses what JSON cannot hold', () => {
+    expect(() => canonicalJson(Number.NaN)).toThrow(TypeError);
+    expect(() => canonicalJson({ f: () => 1 })).toThrow(TypeError);
+  });
+});
+
+describe('hashArguments', () => {
+  it('does not commit to the values of secret-looking arguments', () => {
+    const a = hashArguments({ user: 'bob', password: 'hunter2', nested: { apiKey: 'k1' } });
+    const b = hashArguments({ user: 'bob', password: 'correct horse', nested: { apiKey: 'k2' } });
+    expect(a).toBe(b);
+    expect(hashArguments({ user: 'alice', password: 'hunter2' })).not.toBe(a);
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('recognises secret names in their usual spellings', () => {
+    for (const name of [
+      'password',
+      'Passwd',
+      'api_key',
+      'API-KEY',
+      'client_secret',
+      'accessToken',
+      'Authorization',
+      'privateKey',
+      'otp',
+      'pin',
+    ]) {
+      expect(isSecretName(name), name).toBe(true);
+    }
+    for (const name of ['user', 'query', 'table', 'limit', 'spinner'])
+      expect(isSecretName(name), name).toBe(false);
+  });
+
+  it('keeps a key named __proto__ a plain key', () => {
+    const parsed = JSON.parse('{"__proto__": {"password": "x"}, "a": 1}');
+    const out = redactSecrets(parsed, 0) as Record<string, unknown>;
+    expect(Object.keys(out)).toEqual(['__proto__', 'a']);
+    expect(
+      (Object.getOwnPropertyDescriptor(out, '__proto__')?.value as Record<string, unknown>).password,
+    ).toBe(REDACTED);
+    expect(({} as Record<string, unknown>).password).toBeUndefined();
+  });
+});

@@ -1,0 +1,145 @@
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { hashBody } from './chain.js';
+import { openFileSink } from './file-sink.js';
+import type { AuditEntry } from './record.js';
+import { verifyAuditLog } from './verify.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rampart-audit-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const key = Buffer.from('k'.repeat(32));
+let n = 0;
+const fresh = () => join(dir, `audit-${n++}.log`);
+const entry = (i: number): AuditEntry => ({
+  event: 'tool.call',
+  outcome: 'allow',
+  tool: 'echo',
+  requestId: `req-${i}`,
+  principal: { iss: 'rampart', sub: 'alice', auth: 'api_key', keyId: 'k1' },
+});
+
+async function writeLog(path: string, count: number, every = 10): Promise<string[]> {
+  const sink = await openFileSink({ path, mode: 'durable', checkpointKey: key, checkpointEvery: every });
+  await Promise.all(Array.from({ length: count }, (_, i) => sink.append(entry(i))));
+  await sink.close();
+  return readFileSync(path, 'utf8').trimEnd().split('\n');
+}
+
+describe('file sink and verifier', () => {
+  it('writes one chain, with checkpoints, from concurrent appends (group commit)', async () => {
+    const path = fresh();
+    const lines = await writeLog(path, 45);
+    const report = await verifyAuditLog(path, key);
+    expect(report).toMatchObject({
+      ok: true,
+      records: 45,
+      checkpoints: 5,
+      checkpointsVerified: 5,
+      tornTail: false,
+    });
+    expect(lines).toHaveLength(50);
+    const first = JSON.parse(lines[0] as string);
+    expect(first).toMatchObject({ seq: 1, prev: '0'.repeat(64), event: 'tool.call' });
+    expect(first.ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  it('names an altered record', async () => {
+    const path = fresh();
+    const lines = await writeLog(path, 20);
+    lines[6] = (lines[6] as string).replace('"outcome":"allow"', '"outcome":"deny"');
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    expect((await verifyAuditLog(path, key)).firstBreak).toMatchObject({
+      line: 7,
+      seq: 7,
+      problem: 'altered',
+    });
+  });
+
+  it('names a removed record', async () => {
+    const path = fresh();
+    const lines = await writeLog(path, 20);
+    lines.splice(4, 1);
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    expect((await verifyAuditLog(path, key)).firstBreak).toMatchObject({
+      line: 5,
+      seq: 6,
+      problem: 'removed',
+    });
+  });
+
+  it('names reordered records', async () => {
+    const path = fresh();
+    const lines = await writeLog(path, 20);
+    [lines[2], lines[3]] = [lines[3] as string, lines[2] as string];
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    expect((await verifyAuditLog(path, key)).firstBreak).toMatchObject({
+      line: 3,
+      seq: 4,
+      problem: 'reordered',
+    });
+  });
+
+  it('catches a rewrite with recomputed hashes through the keyed checkpoints', async () => {
+    const path = fresh();
+    const lines = await writeLog(path, 20);
+    // The attacker edits record 3 and re-hashes the whole chain, but has no key for the MACs.
+    let prev = '0'.repeat(64);
+    const forged = lines.map((line, i) => {
+      const { hash: _h, ...body } = JSON.parse(line);
+      if (i === 2) body.outcome = 'deny';
+      body.prev = prev;
+      const hash = hashBody(body);
+      prev = hash;
+      return JSON.stringify({ ...body, hash });
+    });
+    writeFileSync(path, `${forged.join('\n')}\n`);
+    expect((await verifyAuditLog(path)).ok).toBe(true); // without the key the chain alone cannot tell
+    expect((await verifyAuditLog(path, key)).firstBreak).toMatchObject({
+      seq: 11,
+      problem: 'bad_checkpoint',
+    });
+  });
+
+  it('treats a torn last line as a crash, and cuts it off before appending again', async () => {
+    const path = fresh();
+    await writeLog(path, 5, 1000);
+    appendFileSync(path, '{"event":"tool.call","seq":6,"ts":"2026');
+    expect(await verifyAuditLog(path, key)).toMatchObject({ ok: true, records: 5, tornTail: true });
+    const sink = await openFileSink({ path, mode: 'durable', checkpointKey: key });
+    await sink.append(entry(99));
+    await sink.close();
+    const report = await verifyAuditLog(path, key);
+    expect(report).toMatchObject({ ok: true, records: 6, tornTail: false });
+  });
+
+  it('keeps one chain when two writers share the file', async () => {
+    const path = fresh();
+    const a = await openFileSink({ path, mode: 'durable', checkpointKey: key, checkpointEvery: 7 });
+    const b = await openFileSink({ path, mode: 'buffered', checkpointKey: key, flushIntervalMs: 5 });
+    for (let i = 0; i < 30; i++) {
+      b.append(entry(1000 + i));
+      await a.append(entry(i));
+    }
+    await b.close();
+    await a.close();
+    const report = await verifyAuditLog(path, key);
+    expect(report).toMatchObject({ ok: true, records: 60 });
+  });
+
+  it('cannot be made to forge a record through a field', async () => {
+    const path = fresh();
+    const sink = await openFileSink({ path, mode: 'durable' });
+    await sink.append({
+      ...entry(1),
+      reason: '\n{"seq":2,"event":"auth.failure"}\r\n',
+      tool: 'x"}\n{"seq":3',
+    });
+    await sink.close();
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] as string).reason).toBe('\n{"seq":2,"event":"auth.failure"}\r\n');
+    expect((await verifyAuditLog(path)).ok).toBe(true);
+  });
+});
