@@ -61,9 +61,8 @@ describe('hashArguments', () => {
     const parsed = JSON.parse('{"__proto__": {"password": "x"}, "a": 1}');
     const out = redactSecrets(parsed, 0) as Record<string, unknown>;
     expect(Object.keys(out)).toEqual(['__proto__', 'a']);
-    expect(
-      (Object.getOwnPropertyDescriptor(out, '__proto__')?.value as Record<string, unknown>).password,
-    ).toBe(REDACTED);
+    const inner = Object.getOwnPropertyDescriptor(out, '__proto__')?.value as Record<string, unknown>;
+    expect(inner.password).toBe(REDACTED);
     expect(({} as Record<string, unknown>).password).toBeUndefined();
   });
 });
