@@ -205,6 +205,38 @@ const auditSchema = z
   })
   .prefault({});
 
+const sanitizePattern = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/),
+  pattern: z
+    .string()
+    .min(1)
+    .max(1000)
+    .refine((source) => {
+      try {
+        new RegExp(source, 'g');
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be a valid regular expression'),
+  caseInsensitive: z.boolean().default(false),
+  replacement: z.string().max(200).default('[REDACTED]'),
+});
+
+const sanitizeSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Redact secrets and control characters in tool output'),
+    maxOutputChars: z
+      .number()
+      .int()
+      .min(1024)
+      .default(262_144)
+      .describe('Most characters of text in one tool result; the rest is cut with a marker'),
+    disabledRules: z.array(z.string()).default([]).describe('Ids of built-in rules to turn off'),
+    patterns: z.array(sanitizePattern).default([]).describe('Your own redaction rules'),
+  })
+  .prefault({});
+
 const storageSchema = z
   .strictObject({
     dataDir: z.string().min(1).default('.rampart').describe('Where the key store and other state live'),
@@ -227,6 +259,7 @@ export const configSchema = z.strictObject({
   authorization: authorizationSchema,
   rateLimit: rateLimitSchema,
   audit: auditSchema,
+  sanitize: sanitizeSchema,
   storage: storageSchema,
   logging: loggingSchema,
 });

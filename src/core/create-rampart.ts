@@ -17,7 +17,8 @@ import { createClientIpResolver } from '../ratelimit/client-ip.js';
 import { createRateLimiter, type RateLimiter } from '../ratelimit/limiter.js';
 import { parseRate, type Rate } from '../ratelimit/rate.js';
 import { createMemoryStore } from '../ratelimit/store.js';
-import type { Tool } from '../tools/define-tool.js';
+import { BUILTIN_RULES, createSanitizer, type RedactionRule } from '../sanitize/index.js';
+import type { Tool, ToolResult } from '../tools/define-tool.js';
 import { ConfigError } from './errors.js';
 import { fromFetchRequest, type InboundRequest, type Reply, toResponse } from './exchange.js';
 import { createMcpEndpoint } from './mcp-endpoint.js';
@@ -131,6 +132,7 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
   const clientIp = createClientIpResolver(server.proxy.enabled ? server.proxy.trustedAddresses : []);
   const rateLimiter = buildRateLimiter(config, tools, options.mount);
   const limitTool = rateLimiter ? (p: Principal, tool: string) => rateLimiter.takeTool(p, tool) : undefined;
+  const sanitize = buildSanitize(config, logger);
   // Before the verifiers: a bad mount rule fails start-up with nothing to release.
   const mounted = options.mount
     ? await createSdkMount(options.mount, {
@@ -186,10 +188,11 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     listTtlMs: protocol.listTtlMs,
     legacyEnabled,
     limitTool,
+    sanitize: sanitize as ((result: ToolResult, tool: string, requestId: string) => ToolResult) | undefined,
     onToolFailure: (err, tool, reqId) => logger.error({ reqId, tool, err }, 'tool failed'),
   });
   const dispatch = mounted
-    ? routeWithMount(ownDispatch, mounted, new Set(tools.keys()), hierarchy, limitTool)
+    ? routeWithMount(ownDispatch, mounted, new Set(tools.keys()), hierarchy, limitTool, sanitize)
     : ownDispatch;
 
   const mcp = createMcpEndpoint({
@@ -265,6 +268,40 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     async close() {
       await Promise.all([...verifiers.map((v) => v.close?.()), mounted?.close(), audit?.close()]);
     },
+  };
+}
+
+/** The output sanitizer from `sanitize`, logging what it redacted (rule ids, never the text). */
+function buildSanitize(
+  config: ResolvedConfig,
+  logger: Logger,
+):
+  | ((result: Record<string, unknown>, tool: string, requestId: string) => Record<string, unknown>)
+  | undefined {
+  const settings = config.sanitize;
+  if (!settings.enabled) return undefined;
+  const disabled = new Set(settings.disabledRules);
+  for (const id of disabled) {
+    if (!BUILTIN_RULES.some((r) => r.id === id)) {
+      throw new ConfigError('sanitize.disabledRules', `no built-in rule "${id}"`);
+    }
+  }
+  const rules: RedactionRule[] = [
+    ...BUILTIN_RULES.filter((r) => !disabled.has(r.id)),
+    ...settings.patterns.map((p) => ({
+      id: p.id,
+      description: 'from configuration',
+      pattern: new RegExp(p.pattern, p.caseInsensitive ? 'gi' : 'g'),
+      replacement: p.replacement,
+    })),
+  ];
+  const sanitizer = createSanitizer({ rules, maxChars: settings.maxOutputChars });
+  return (result, tool, requestId) => {
+    const { value, report } = sanitizer.result(result);
+    if (report.redacted.length > 0 || report.truncated || report.controlCharsRemoved > 0) {
+      logger.warn({ reqId: requestId, tool, ...report }, 'tool output sanitized');
+    }
+    return value;
   };
 }
 

@@ -29,6 +29,7 @@ export function routeWithMount(
   ownTools: ReadonlySet<string>,
   hierarchy: ScopeHierarchy,
   limitTool?: (principal: Principal, tool: string) => void | Promise<void>,
+  sanitize?: (result: Record<string, unknown>, tool: string, requestId: string) => Record<string, unknown>,
 ): Dispatch {
   function authorize(principal: Principal, rule: ToolRequirement): void {
     const decision = decideToolAccess(principal, rule, hierarchy);
@@ -133,6 +134,7 @@ export function routeWithMount(
         if (reply && 'result' in reply) {
           const failed = reply.result.isError === true;
           req.note?.(failed ? 'error' : 'allow', failed ? 'tool_error' : 'ok');
+          if (sanitize) return { result: sanitize(reply.result, name, req.requestId) };
         }
         return reply;
       }
@@ -140,7 +142,12 @@ export function routeWithMount(
         const rule = mount.rules.method(message.method);
         if (!rule) return own(req);
         authorize(req.principal, rule);
-        return forward(req);
+        const reply = await forward(req);
+        // Resource text is tool output by another name: the same cleaning applies.
+        if (sanitize && message.method === 'resources/read' && reply && 'result' in reply) {
+          return { result: sanitize(reply.result, message.method, req.requestId) };
+        }
+        return reply;
       }
     }
   };

@@ -20,6 +20,8 @@ export interface DispatchOptions {
   readonly instructions?: string | undefined;
   readonly listTtlMs: number;
   readonly legacyEnabled: boolean;
+  /** Cleans a tool result before it leaves (secrets, control characters, size). */
+  readonly sanitize?: ((result: ToolResult, tool: string, requestId: string) => ToolResult) | undefined;
   /** Charges a principal for one call of a tool; throws `ERR_RATE_LIMITED` when refused. */
   readonly limitTool?: ((principal: Principal, tool: string) => void | Promise<void>) | undefined;
   /** Called with a handler's unexpected exception; the client sees only a generic error. */
@@ -183,8 +185,13 @@ export function createDispatcher(options: DispatchOptions) {
           Object.assign(result, { ttlMs: options.listTtlMs, cacheScope: 'private' });
         return { result: complete(classified, result) };
       }
-      case 'tools/call':
-        return { result: complete(classified, await callTool(req)) };
+      case 'tools/call': {
+        const result = await callTool(req);
+        const clean = options.sanitize
+          ? options.sanitize(result, String(message.params?.name), req.requestId)
+          : result;
+        return { result: complete(classified, clean) };
+      }
       default:
         throw new RampartError('ERR_PROTOCOL_METHOD_NOT_FOUND');
     }

@@ -120,7 +120,8 @@ describe('verify', () => {
 
     const v = verifier();
     const cases: [string, string][] = [
-      [`${good.key.slice(0, -1)}x`, 'malformed'],
+      // A different last character (the checksum's): 'x', unless it already is one.
+      [`${good.key.slice(0, -1)}${good.key.endsWith('x') ? 'y' : 'x'}`, 'malformed'],
       [forged, 'unknown'],
       [revoked.key, 'revoked'],
       [expired.key, 'expired'],
