@@ -15,6 +15,8 @@ export const AUDIT_EVENTS = {
   'user.created': 'A user was created.',
   'user.updated': 'A user’s roles were changed.',
   'user.removed': 'A user was removed and all of its keys revoked.',
+  alert:
+    'The detector saw an address or principal cross a threshold (detail says which, how many, in what window).',
   checkpoint: 'A keyed checkpoint over the chain so far.',
 } as const;
 

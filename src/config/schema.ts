@@ -237,6 +237,45 @@ const sanitizeSchema = z
   })
   .prefault({});
 
+const threshold = z
+  .strictObject({
+    count: z.number().int().min(1),
+    windowSeconds: z.number().int().min(1).max(86_400),
+  })
+  .nullable();
+
+const detectionSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    authFailuresPerIp: threshold
+      .default({ count: 20, windowSeconds: 60 })
+      .describe('Rejected credentials from one address'),
+    deniedPerPrincipal: threshold
+      .default({ count: 20, windowSeconds: 60 })
+      .describe('Authorization denials of one principal'),
+    rateLimitedPerPrincipal: threshold.default({ count: 100, windowSeconds: 60 }),
+    rateLimitedPerIp: threshold.default({ count: 100, windowSeconds: 60 }),
+  })
+  .prefault({});
+
+const metricsSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    path: z
+      .string()
+      .regex(/^\/[A-Za-z0-9/_-]*$/)
+      .default('/metrics')
+      .describe('On the main listener, for an admin credential only'),
+    listen: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65_535),
+      })
+      .optional()
+      .describe('A separate listener without authentication; loopback addresses only'),
+  })
+  .prefault({});
+
 const storageSchema = z
   .strictObject({
     dataDir: z.string().min(1).default('.rampart').describe('Where the key store and other state live'),
@@ -260,6 +299,8 @@ export const configSchema = z.strictObject({
   rateLimit: rateLimitSchema,
   audit: auditSchema,
   sanitize: sanitizeSchema,
+  detection: detectionSchema,
+  metrics: metricsSchema,
   storage: storageSchema,
   logging: loggingSchema,
 });

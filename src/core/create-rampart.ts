@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import pino, { type Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { openAuditSink } from '../audit/open.js';
 import type { AuditSink } from '../audit/sink.js';
 import { createAuthenticator } from '../auth/authenticate.js';
@@ -8,6 +9,8 @@ import { buildResourceMetadata, resourceMetadataUrl } from '../auth/resource-met
 import type { TokenVerifier } from '../auth/verifier.js';
 import { createScopeHierarchy } from '../authz/scopes.js';
 import { type RampartConfigInput, type ResolvedConfig, resolveConfig } from '../config/index.js';
+import { createDetector } from '../detect/detector.js';
+import { createMetrics } from '../detect/metrics.js';
 import type { MountOptions } from '../mount/options.js';
 import { routeWithMount } from '../mount/route.js';
 import { createSdkMount } from '../mount/sdk-mount.js';
@@ -19,10 +22,11 @@ import { parseRate, type Rate } from '../ratelimit/rate.js';
 import { createMemoryStore } from '../ratelimit/store.js';
 import { BUILTIN_RULES, createSanitizer, type RedactionRule } from '../sanitize/index.js';
 import type { Tool, ToolResult } from '../tools/define-tool.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, RampartError } from './errors.js';
 import { fromFetchRequest, type InboundRequest, type Reply, toResponse } from './exchange.js';
 import { createMcpEndpoint } from './mcp-endpoint.js';
 import { createOriginPolicy } from './origin.js';
+import { errorResponse } from './respond.js';
 import { securityHeaders } from './security-headers.js';
 import { createVerifiers } from './verifiers.js';
 
@@ -72,6 +76,8 @@ export interface Rampart {
   readonly logger: Logger;
   /** The audit trail, when on. */
   readonly audit: AuditSink | undefined;
+  /** The Prometheus registry behind `/metrics`, when metrics are on. */
+  readonly metrics: Registry | undefined;
   /** Marks the server as draining: `/readyz` answers 503 so load balancers stop sending. */
   drain(): void;
   /** Releases verifiers and stores. */
@@ -195,9 +201,34 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     ? routeWithMount(ownDispatch, mounted, new Set(tools.keys()), hierarchy, limitTool, sanitize)
     : ownDispatch;
 
+  const metrics = config.metrics.enabled ? createMetrics() : undefined;
+  const detector = config.detection.enabled
+    ? createDetector(
+        {
+          authFailuresPerIp: config.detection.authFailuresPerIp ?? undefined,
+          deniedPerPrincipal: config.detection.deniedPerPrincipal ?? undefined,
+          rateLimitedPerPrincipal: config.detection.rateLimitedPerPrincipal ?? undefined,
+          rateLimitedPerIp: config.detection.rateLimitedPerIp ?? undefined,
+        },
+        (alert) => {
+          logger.warn({ alert }, 'alert: threshold crossed');
+          metrics?.alert(alert.kind);
+          const stored = audit?.append({
+            event: 'alert',
+            outcome: 'deny',
+            reason: alert.kind,
+            ...(alert.subjectType === 'ip' ? { ip: alert.subject } : {}),
+            detail: { ...alert },
+          });
+          stored?.catch((err) => logger.error({ err }, 'alert not stored in the audit trail'));
+        },
+      )
+    : undefined;
+  const authenticate = createAuthenticator(verifiers);
+
   const mcp = createMcpEndpoint({
     originPolicy,
-    authenticate: createAuthenticator(verifiers),
+    authenticate,
     dispatch,
     sessions,
     legacyEnabled,
@@ -211,6 +242,13 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     clientIp,
     rateLimiter,
     audit,
+    observe:
+      metrics || detector
+        ? (entry, facts) => {
+            metrics?.observe(entry, facts);
+            detector?.observe(entry);
+          }
+        : undefined,
   });
 
   const metadata = JSON.stringify(
@@ -241,6 +279,33 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     );
   }
   app.get('/healthz', () => json({ status: 'ok' }, 200, baseHeaders));
+  if (metrics) {
+    // Operational detail (tool names, refusal counts): for an admin credential only.
+    const metricsScope = knownScopes.has('mcp:admin') ? 'mcp:admin' : (authorization.scopes.at(-1) as string);
+    app.get(config.metrics.path, async (c) => {
+      const requestId = crypto.randomUUID();
+      try {
+        const principal = await authenticate(c.req.raw.headers);
+        if (!hierarchy.satisfies(principal.scopes, metricsScope)) {
+          throw new RampartError('ERR_AUTHZ_INSUFFICIENT_SCOPE', {
+            data: { requiredScopes: [metricsScope] },
+          });
+        }
+        return new Response(await metrics.registry.metrics(), {
+          headers: { ...baseHeaders, 'content-type': metrics.registry.contentType },
+        });
+      } catch (error) {
+        return toResponse(
+          errorResponse(error, {
+            requestId,
+            resourceMetadataUrl: metadataUrl,
+            challengeScopes: [metricsScope],
+            headers: baseHeaders,
+          }),
+        );
+      }
+    });
+  }
   app.get('/readyz', () =>
     draining ? json({ status: 'draining' }, 503, baseHeaders) : json({ status: 'ready' }, 200, baseHeaders),
   );
@@ -262,6 +327,7 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     resourceMetadataUrl: metadataUrl,
     logger,
     audit,
+    metrics: metrics?.registry,
     drain() {
       draining = true;
     },

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { hashArguments } from '../audit/args-hash.js';
-import { requestEntry } from '../audit/request-entry.js';
+import type { AuditEntry } from '../audit/record.js';
+import { type RequestFacts, requestEntry } from '../audit/request-entry.js';
 import type { AuditSink } from '../audit/sink.js';
 import type { Authenticate } from '../auth/authenticate.js';
 import { type Principal, principalKey } from '../auth/principal.js';
@@ -37,6 +38,8 @@ export interface McpEndpointOptions {
   readonly rateLimiter: RateLimiter | undefined;
   /** The audit trail; a durable sink holds each answer until its record is stored. */
   readonly audit: AuditSink | undefined;
+  /** Told of every finished request (metrics, detection). */
+  readonly observe: ((entry: AuditEntry, facts: RequestFacts) => void) | undefined;
 }
 
 /** What one request did, for the access log (and, later, the audit trail). */
@@ -227,10 +230,11 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
       }
     }
     const durationMs = Math.round((performance.now() - started) * 100) / 100;
-    if (options.audit) {
-      const stored = options.audit.append(
-        requestEntry({ ...record, status: response.status, durationMs, rpcId: record.rpcId }),
-      );
+    if (options.audit || options.observe) {
+      const facts: RequestFacts = { ...record, status: response.status, durationMs };
+      const entry = requestEntry(facts);
+      options.observe?.(entry, facts);
+      const stored = options.audit?.append(entry);
       if (stored) {
         try {
           await stored;

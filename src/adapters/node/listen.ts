@@ -28,6 +28,8 @@ export interface RunningServer {
   /** `http://127.0.0.1:8787`, with the port actually bound. */
   readonly url: string;
   readonly port: number;
+  /** The separate metrics listener's URL, when `metrics.listen` is set. */
+  readonly metricsUrl: string | undefined;
   /** Stops accepting, lets in-flight requests finish (up to `server.shutdownTimeoutMs`), then closes. */
   close(): Promise<void>;
 }
@@ -140,6 +142,14 @@ export async function listen(rampart: Rampart, options: ListenOptions = {}): Pro
       resolve();
     });
   });
+  let metricsServer: Server | undefined;
+  try {
+    metricsServer = await listenForMetrics(rampart);
+  } catch (error) {
+    server.close();
+    stopWatching();
+    throw error;
+  }
   const bound = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   const url = `${cfg.tls.enabled ? 'https' : 'http'}://${urlHost}:${bound}`;
@@ -161,6 +171,7 @@ export async function listen(rampart: Rampart, options: ListenOptions = {}): Pro
       }
       server.closeAllConnections();
       await closed;
+      if (metricsServer) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
       await rampart.close();
       await new Promise<void>((resolve) => rampart.logger.flush(() => resolve()));
     })();
@@ -181,7 +192,52 @@ export async function listen(rampart: Rampart, options: ListenOptions = {}): Pro
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
   }
-  return { server, url, port: bound, close };
+  return {
+    server,
+    url,
+    port: bound,
+    metricsUrl: metricsServer
+      ? `http://${hostForUrl(rampart.config.metrics.listen?.host ?? '127.0.0.1')}:${(metricsServer.address() as AddressInfo).port}${rampart.config.metrics.path}`
+      : undefined,
+    close,
+  };
+}
+
+/**
+ * The separate metrics listener of `metrics.listen`: no authentication, so loopback only (a
+ * scraper on the same host, or a sidecar). Refuses any other address.
+ */
+async function listenForMetrics(rampart: Rampart): Promise<Server | undefined> {
+  const settings = rampart.config.metrics;
+  const registry = rampart.metrics;
+  if (!settings.enabled || !settings.listen || !registry) return undefined;
+  const { host, port } = settings.listen;
+  if (!isLoopbackHost(host)) {
+    throw new ConfigError(
+      'metrics.listen.host',
+      `must be a loopback address (got ${host}): it has no authentication`,
+    );
+  }
+  const server = createHttpServer((req, res) => {
+    if (req.method !== 'GET' || req.url?.split('?')[0] !== settings.path) {
+      res.writeHead(404).end();
+      return;
+    }
+    registry.metrics().then(
+      (text) =>
+        res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' }).end(text),
+      () => res.writeHead(500).end(),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 /** Whether a request target (`/mcp?x`, or absolute-form `http://h/mcp`) names `path`. */

@@ -1,0 +1,143 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { listen } from '../src/adapters/node/listen.js';
+import { ConfigError, createRampart, defineTool, type Rampart } from '../src/index.js';
+import { openKeyStore } from '../src/stores/key-store.js';
+import { modernRequest } from './helpers/mcp.js';
+
+// Detection (alerts) and /metrics through the library.
+const dataDir = mkdtempSync(join(tmpdir(), 'rampart-detect-'));
+const BASE = 'http://127.0.0.1:8787';
+let rampart: Rampart;
+let keys: { reader: string; admin: string };
+
+const echo = defineTool({
+  name: 'echo',
+  description: 'Echoes',
+  scope: 'mcp:read',
+  input: z.object({ text: z.string() }),
+  handler: ({ text }) => text,
+});
+
+beforeAll(async () => {
+  const store = await openKeyStore(join(dataDir, 'rampart.db'));
+  await store.keys.createUser('u', []);
+  keys = {
+    reader: (await store.keys.createKey({ name: 'r', userId: 'u', scopes: ['mcp:read'] })).key,
+    admin: (await store.keys.createKey({ name: 'a', userId: 'u', scopes: ['mcp:admin'] })).key,
+  };
+  await store.close();
+  rampart = await createRampart({
+    tools: [echo],
+    config: {
+      storage: { dataDir },
+      detection: { authFailuresPerIp: { count: 3, windowSeconds: 60 } },
+      rateLimit: { failedAuthPerIp: null },
+    },
+    logger: pino({ level: 'silent' }),
+  });
+});
+afterAll(async () => {
+  await rampart?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const metrics = (key?: string) =>
+  rampart.fetch(new Request(`${BASE}/metrics`, { headers: key ? { authorization: `Bearer ${key}` } : {} }));
+
+describe('detection', () => {
+  it('raises an alert into the audit trail when an address keeps failing authentication', async () => {
+    for (let i = 0; i < 5; i++) {
+      await rampart.fetch(modernRequest(`${BASE}/mcp`, 'rmp_guess', 'tools/list'), {
+        remoteAddress: '192.0.2.66',
+      });
+    }
+    const alerts = readFileSync(join(dataDir, 'audit.log'), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((r) => r.event === 'alert');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({
+      outcome: 'deny',
+      reason: 'auth_failures',
+      ip: '192.0.2.66',
+      detail: {
+        kind: 'auth_failures',
+        subjectType: 'ip',
+        subject: '192.0.2.66',
+        count: 4,
+        windowSeconds: 60,
+      },
+    });
+  });
+});
+
+describe('/metrics', () => {
+  it('is for an admin credential only', async () => {
+    const anonymous = await metrics();
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toContain('resource_metadata=');
+    const reader = await metrics(keys.reader);
+    expect(reader.status).toBe(403);
+    expect(reader.headers.get('www-authenticate')).toContain('scope="mcp:admin"');
+  });
+
+  it('serves request, refusal, tool, latency and alert series in Prometheus text format', async () => {
+    await rampart.fetch(
+      modernRequest(`${BASE}/mcp`, keys.reader, 'tools/call', { name: 'echo', arguments: { text: 'x' } }),
+    );
+    const res = await metrics(keys.admin);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    expect(text).toContain('rampart_tool_calls_total{tool="echo",outcome="allow"} 1');
+    expect(text).toContain('rampart_refusals_total{code="ERR_AUTH_INVALID_TOKEN"} 5');
+    expect(text).toContain('rampart_alerts_total{kind="auth_failures"} 1');
+    expect(text).toMatch(
+      /rampart_request_duration_seconds_bucket\{le="[^"]+",tool="echo",outcome="allow"\} 1/,
+    );
+    expect(text).toMatch(/rampart_requests_total\{event="auth.failure",outcome="deny"\} 5/);
+    // Bounded labels only: no address, subject or key in any series.
+    expect(text).not.toContain('192.0.2.66');
+    expect(text).not.toContain(keys.reader);
+  });
+
+  it('can also be served on a separate loopback listener without authentication, and nowhere else', async () => {
+    const separate = await createRampart({
+      tools: [echo],
+      config: {
+        server: { port: 0 },
+        storage: { dataDir },
+        metrics: { listen: { port: 0 } },
+        audit: { enabled: false },
+      },
+      logger: pino({ level: 'silent' }),
+    });
+    const running = await listen(separate);
+    try {
+      expect(running.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      const res = await fetch(running.metricsUrl as string);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('# TYPE rampart_requests_total counter');
+    } finally {
+      await running.close();
+    }
+    const exposed = await createRampart({
+      tools: [echo],
+      config: {
+        server: { port: 0 },
+        storage: { dataDir },
+        metrics: { listen: { host: '0.0.0.0', port: 0 } },
+        audit: { enabled: false },
+      },
+      logger: pino({ level: 'silent' }),
+    });
+    await expect(listen(exposed)).rejects.toThrow(ConfigError);
+    await exposed.close();
+  });
+});
