@@ -10,7 +10,7 @@
 //                     under load and print the top self/inclusive-time functions
 //   --no-flat         skip the RSS-flatness check
 
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -72,14 +72,32 @@ const CONTENDERS = [
     kind: 'rampart',
     era: 'modern',
     logRequests: true,
-    note: 'full pipeline, access log on',
+    layers: { rateLimit: true, audit: 'buffered', sanitize: true },
+    note: 'everything on: rate limits, audit (buffered), sanitizer, access log',
+  },
+  {
+    name: 'rampart-durable',
+    kind: 'rampart',
+    era: 'modern',
+    logRequests: true,
+    layers: { rateLimit: true, audit: 'durable', sanitize: true },
+    note: 'the same, audit durable (fdatasync before answering, group commit)',
   },
   {
     name: 'rampart-nolog',
     kind: 'rampart',
     era: 'modern',
     logRequests: false,
-    note: 'logging.requests: false',
+    layers: { rateLimit: true, audit: 'buffered', sanitize: true },
+    note: 'everything on but the access log',
+  },
+  {
+    name: 'rampart-core',
+    kind: 'rampart',
+    era: 'modern',
+    logRequests: false,
+    layers: { rateLimit: false, audit: false, sanitize: false },
+    note: 'JWT auth, scopes, validation only (no rate limits, audit, sanitizer or log)',
   },
   {
     name: 'rampart-nocache',
@@ -87,7 +105,8 @@ const CONTENDERS = [
     era: 'modern',
     logRequests: false,
     jwtCache: false,
-    note: 'no log, JWT cache off (verifies ES256 every request)',
+    layers: { rateLimit: false, audit: false, sanitize: false },
+    note: 'core, JWT cache off (verifies ES256 every request)',
   },
   { name: 'sdk-v1', kind: 'sdk-v1', era: 'legacy', note: 'SDK 1.x express, stateless, bearer+jose' },
   { name: 'sdk-v2', kind: 'sdk-v2', era: 'modern', note: 'SDK 2.x createMcpHandler, bearer+jose' },
@@ -304,6 +323,7 @@ async function launch(contender, issuer, nodeFlags = []) {
       dataDir,
       logRequests: contender.logRequests,
       jwtCache: contender.jwtCache,
+      layers: contender.layers,
     },
     nodeFlags,
   );
@@ -480,9 +500,11 @@ function ratios(results) {
     ['rampart', 'bare'],
     ['rampart', 'sdk-v1'],
     ['rampart', 'sdk-v2'],
+    ['rampart-durable', 'bare'],
     ['rampart-nolog', 'bare'],
-    ['rampart-nolog', 'sdk-v1'],
-    ['rampart-nolog', 'sdk-v2'],
+    ['rampart-core', 'bare'],
+    ['rampart-core', 'sdk-v1'],
+    ['rampart-core', 'sdk-v2'],
     ['rampart-nocache', 'sdk-v1'],
     ['rampart-nocache', 'sdk-v2'],
     ['sdk-v2', 'sdk-v1'],
@@ -574,6 +596,22 @@ async function main() {
     if (flat.last.requests < 100_000) {
       console.error(`!!! flatness check reached only ${flat.last.requests} requests in ${FLAT_MAX_SECONDS}s`);
     }
+  }
+  if (!ONLY || ONLY.includes('audit-sink')) {
+    // The audit sink alone, pinned like a server, in its own process.
+    execFileSync(
+      'taskset',
+      [
+        '-c',
+        String(env.serverCpu),
+        process.execPath,
+        fileURLToPath(new URL('./audit-sink.mjs', import.meta.url)),
+      ],
+      {
+        stdio: 'inherit',
+        env: { ...process.env, BENCH_SECONDS: String(Math.min(env.seconds, 5)) },
+      },
+    );
   }
   const bad = results.filter((x) => x.non2xx > 0);
   if (bad.length > 0)

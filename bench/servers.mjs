@@ -113,6 +113,7 @@ async function serveRampart() {
     ],
   };
   if (params.jwtCache === false) jwt.cacheMaxEntries = 0;
+  const layers = params.layers ?? { rateLimit: false, audit: false, sanitize: false };
   const rampart = await createRampart({
     tools: [echo],
     config: {
@@ -120,6 +121,16 @@ async function serveRampart() {
       auth: { apiKeys: { enabled: false }, jwt },
       storage: { dataDir: params.dataDir },
       logging: { requests: params.logRequests !== false },
+      // On but never refusing (a bench token would run out of any real budget): the GCRA work is done.
+      rateLimit: layers.rateLimit
+        ? { perPrincipal: '100000000/s', perTool: '100000000/s' }
+        : { enabled: false },
+      audit: layers.audit
+        ? { mode: layers.audit, file: `${params.dataDir}/audit-${params.port}.log` }
+        : { enabled: false },
+      sanitize: { enabled: layers.sanitize !== false },
+      detection: { enabled: layers.rateLimit !== false },
+      metrics: { enabled: layers.rateLimit !== false },
     },
   });
   await listen(rampart, { port: params.port, host: HOST });

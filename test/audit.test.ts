@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { AUDIT_FIELDS } from '../src/audit/record.js';
 import { verifyAuditLog } from '../src/audit/verify.js';
 import { createRampart, defineTool, type Rampart, ToolError } from '../src/index.js';
-import { openKeyStore } from '../src/stores/key-store.js';
+import { mintKeys } from './helpers/keys.js';
 import { legacyRequest, modernRequest } from './helpers/mcp.js';
 
 // Every audit event the endpoint writes, with exactly its fields, through the library.
@@ -39,13 +39,10 @@ const admin = defineTool({
 });
 
 beforeAll(async () => {
-  const store = await openKeyStore(join(dataDir, 'rampart.db'));
-  await store.keys.createUser('rita', []);
-  keys = {
-    reader: (await store.keys.createKey({ name: 'r', userId: 'rita', scopes: ['mcp:read'] })).key,
-    admin: (await store.keys.createKey({ name: 'a', userId: 'rita', scopes: ['mcp:admin'] })).key,
-  };
-  await store.close();
+  keys = await mintKeys(dataDir, {
+    reader: { user: 'rita', scopes: ['mcp:read'] },
+    admin: { user: 'rita', scopes: ['mcp:admin'] },
+  });
   rampart = await createRampart({
     tools: [echo, admin],
     config: {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { listen } from '../src/adapters/node/listen.js';
 import { ConfigError, createRampart, defineTool, type Rampart } from '../src/index.js';
-import { openKeyStore } from '../src/stores/key-store.js';
+import { mintKeys } from './helpers/keys.js';
 import { modernRequest } from './helpers/mcp.js';
 
 // Detection (alerts) and /metrics through the library.
@@ -24,13 +24,10 @@ const echo = defineTool({
 });
 
 beforeAll(async () => {
-  const store = await openKeyStore(join(dataDir, 'rampart.db'));
-  await store.keys.createUser('u', []);
-  keys = {
-    reader: (await store.keys.createKey({ name: 'r', userId: 'u', scopes: ['mcp:read'] })).key,
-    admin: (await store.keys.createKey({ name: 'a', userId: 'u', scopes: ['mcp:admin'] })).key,
-  };
-  await store.close();
+  keys = await mintKeys(dataDir, {
+    reader: { user: 'u', scopes: ['mcp:read'] },
+    admin: { user: 'u', scopes: ['mcp:admin'] },
+  });
   rampart = await createRampart({
     tools: [echo],
     config: {

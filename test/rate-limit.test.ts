@@ -5,7 +5,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError, createRampart, defineTool, type Rampart } from '../src/index.js';
-import { openKeyStore } from '../src/stores/key-store.js';
+import { mintKeys } from './helpers/keys.js';
 import { modernRequest } from './helpers/mcp.js';
 
 // Rate limits through the library (no socket): `remoteAddress` stands in for the peer address.
@@ -31,17 +31,13 @@ const nuke = defineTool({
 });
 
 beforeAll(async () => {
-  const store = await openKeyStore(join(dataDir, 'rampart.db'));
-  for (const user of ['alice', 'bob', 'carol']) await store.keys.createUser(user, []);
-  const mint = async (user: string) =>
-    (await store.keys.createKey({ name: user, userId: user, scopes: ['mcp:read'] })).key;
-  keys = {
-    aliceA: await mint('alice'),
-    aliceB: await mint('alice'),
-    bob: await mint('bob'),
-    carol: await mint('carol'),
-  };
-  await store.close();
+  const read = ['mcp:read'];
+  keys = await mintKeys(dataDir, {
+    aliceA: { user: 'alice', scopes: read },
+    aliceB: { user: 'alice', scopes: read },
+    bob: { user: 'bob', scopes: read },
+    carol: { user: 'carol', scopes: read },
+  });
   rampart = await createRampart({
     tools: [echo, nuke],
     config: {

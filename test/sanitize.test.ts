@@ -5,7 +5,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError, createRampart, defineTool, type Rampart, ToolError } from '../src/index.js';
-import { openKeyStore } from '../src/stores/key-store.js';
+import { mintKeys } from './helpers/keys.js';
 import { modernRequest } from './helpers/mcp.js';
 
 // Output sanitization through the whole endpoint: what a leaky tool returns is cleaned on the way out.
@@ -36,10 +36,7 @@ const leaky = defineTool({
 });
 
 beforeAll(async () => {
-  const store = await openKeyStore(join(dataDir, 'rampart.db'));
-  await store.keys.createUser('u', []);
-  key = (await store.keys.createKey({ name: 'k', userId: 'u', scopes: ['mcp:read'] })).key;
-  await store.close();
+  ({ key } = await mintKeys(dataDir, { key: { user: 'u', scopes: ['mcp:read'] } }));
   rampart = await createRampart({
     tools: [leaky],
     config: {

@@ -143,3 +143,15 @@ describe('file sink and verifier', () => {
     expect((await verifyAuditLog(path)).ok).toBe(true);
   });
 });
+
+describe('record layout', () => {
+  it('seals every documented field but hash, in canonical order', async () => {
+    const { BODY_FIELDS } = await import('./chain.js');
+    const { AUDIT_FIELDS } = await import('./record.js');
+    expect([...BODY_FIELDS]).toEqual(
+      Object.keys(AUDIT_FIELDS)
+        .filter((f) => f !== 'hash')
+        .sort(),
+    );
+  });
+});

@@ -1,7 +1,7 @@
 import { fstatSync, ftruncateSync, mkdirSync, readSync } from 'node:fs';
 import { type FileHandle, open as openAsync } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { type ChainHead, checkpointEntry, GENESIS, recordLine, sealRecord } from './chain.js';
+import { type ChainHead, checkpointEntry, GENESIS, sealRecord } from './chain.js';
 import { withFileLock } from './file-lock.js';
 import type { AuditEntry } from './record.js';
 import type { AuditSink } from './sink.js';
@@ -86,12 +86,12 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
       for (const item of batch) {
         const record = sealRecord(item.entry, head, item.at);
         head = record;
-        lines.push(recordLine(record));
+        lines.push(record.line);
         sinceCheckpoint++;
         if (options.checkpointKey && sinceCheckpoint >= every) {
           const checkpoint = sealRecord(checkpointEntry(head, options.checkpointKey), head, item.at);
           head = checkpoint;
-          lines.push(recordLine(checkpoint));
+          lines.push(checkpoint.line);
           sinceCheckpoint = 0;
         }
       }
@@ -164,7 +164,7 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
             head,
             Date.now(),
           );
-          const { bytesWritten } = await file.write(`${recordLine(checkpoint)}\n`);
+          const { bytesWritten } = await file.write(`${checkpoint.line}\n`);
           knownSize += bytesWritten;
         });
       }

@@ -1,4 +1,4 @@
-import { type ChainHead, checkpointEntry, GENESIS, recordLine, sealRecord } from './chain.js';
+import { type ChainHead, checkpointEntry, GENESIS, sealRecord } from './chain.js';
 import type { AuditSink } from './sink.js';
 
 /**
@@ -21,11 +21,11 @@ export function openStdoutSink(options: {
       const at = Date.now();
       const record = sealRecord(entry, head, at);
       head = record;
-      let text = `${recordLine(record)}\n`;
+      let text = `${record.line}\n`;
       if (options.checkpointKey && ++since >= every) {
         const checkpoint = sealRecord(checkpointEntry(head, options.checkpointKey), head, at);
         head = checkpoint;
-        text += `${recordLine(checkpoint)}\n`;
+        text += `${checkpoint.line}\n`;
         since = 0;
       }
       if (options.mode === 'buffered') {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { listen, type RunningServer } from '../../src/adapters/node/listen.js';
 import { ConfigError, createRampart, defineTool, type Rampart } from '../../src/index.js';
-import { openKeyStore } from '../../src/stores/key-store.js';
+import { mintKeys } from '../helpers/keys.js';
 import { legacyRequest, modernRequest } from '../helpers/mcp.js';
 import { freePort } from '../helpers/net.js';
 
@@ -70,15 +70,11 @@ let mcpUrl: string;
 let keys: { reader: string; admin: string; adminScopeOnly: string };
 
 beforeAll(async () => {
-  const store = await openKeyStore(join(dataDir, 'rampart.db'));
-  await store.keys.createUser('rita', []);
-  await store.keys.createUser('ada', ['admin']);
-  keys = {
-    reader: (await store.keys.createKey({ name: 'r', userId: 'rita', scopes: ['mcp:read'] })).key,
-    admin: (await store.keys.createKey({ name: 'a', userId: 'ada', scopes: ['mcp:admin'] })).key,
-    adminScopeOnly: (await store.keys.createKey({ name: 'x', userId: 'rita', scopes: ['mcp:admin'] })).key,
-  };
-  await store.close();
+  keys = await mintKeys(dataDir, {
+    reader: { user: 'rita', scopes: ['mcp:read'] },
+    admin: { user: 'ada', roles: ['admin'], scopes: ['mcp:admin'] },
+    adminScopeOnly: { user: 'rita', scopes: ['mcp:admin'] },
+  });
   const port = await freePort();
   rampart = await createRampart({
     config: { server: { port }, storage: { dataDir } },
