@@ -15,6 +15,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'rampart-audit-e2e-'));
 const logFile = join(dataDir, 'audit.log');
 const URL_BASE = 'http://127.0.0.1:8787/mcp';
 const CANARY = 'canary-7f3a9e';
+const serverLog: string[] = [];
 let rampart: Rampart;
 let keys: { reader: string; admin: string };
 
@@ -25,7 +26,7 @@ const echo = defineTool({
   input: z.object({ text: z.string().max(100), password: z.string().optional() }),
   allow: ({ text }) => text !== 'forbidden' || 'not that',
   handler: ({ text }) => {
-    if (text === 'fail') throw new Error(`db down ${CANARY}`);
+    if (text === 'fail') throw new Error('db down at 10.0.0.5');
     if (text === 'oops') throw new ToolError('order locked');
     return text;
   },
@@ -50,7 +51,7 @@ beforeAll(async () => {
       audit: { mode: 'durable', checkpointEvery: 5 },
       rateLimit: { perTool: '3/min' },
     },
-    logger: pino({ level: 'silent' }),
+    logger: pino({ level: 'debug' }, { write: (line: string) => void serverLog.push(line) }),
   });
 });
 afterAll(async () => {
@@ -179,7 +180,24 @@ describe('audit records of requests', () => {
     });
   });
 
-  it('leaves no credential or canary anywhere in the log, and the log verifies', async () => {
+  it('leaves no credential or canary anywhere in the audit log or the server log, and the log verifies', async () => {
+    // Hostile requests carrying the canary: as a token, in a secret-looking argument, in headers.
+    await call(`Bearer-${CANARY}`, { text: 'x' });
+    await call(keys.reader, { text: 'y', password: CANARY });
+    await rampart.fetch(
+      modernRequest(
+        URL_BASE,
+        keys.reader,
+        'tools/call',
+        { name: 'echo', arguments: { text: 'z' } },
+        {
+          headers: { 'x-api-key': CANARY },
+        },
+      ),
+    );
+    const server = serverLog.join('');
+    expect(server.length).toBeGreaterThan(0);
+    for (const secret of [CANARY, keys.reader, keys.admin]) expect(server).not.toContain(secret);
     const text = readFileSync(logFile, 'utf8');
     expect(text).not.toContain(CANARY);
     expect(text).not.toContain(keys.reader);

@@ -486,6 +486,23 @@ describe('tools: validation and data-level filtering', () => {
     });
     expect(JSON.stringify(body.result)).toContain('Scopes in the demo');
   });
+  it('shows admins the audit trail through audit_tail, and nobody else', async () => {
+    await callTool(server.mcpUrl, server.keys.reader, 'delete_item', { table: 'orders', id: 1 });
+    const { body } = await callTool(server.mcpUrl, server.keys.admin, 'audit_tail', {
+      lines: 5,
+      outcome: 'deny',
+    });
+    const structured = body.result?.structuredContent as { records: Record<string, unknown>[] } | undefined;
+    const records = structured?.records ?? [];
+    expect(records.length).toBeGreaterThan(0);
+    expect(records.at(-1)).toMatchObject({
+      event: 'authz.denied',
+      tool: 'delete_item',
+      principal: { sub: 'bob' },
+    });
+    const denied = await callTool(server.mcpUrl, server.keys.reader, 'audit_tail', {});
+    expect(denied.status).toBe(403);
+  });
 });
 
 describe('legacy sessions (2025-11-25)', () => {
