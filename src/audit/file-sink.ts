@@ -32,6 +32,9 @@ interface Pending {
   readonly done?: { resolve(): void; reject(error: unknown): void };
 }
 
+/** Buffered mode writes at once when this many records wait. */
+const BATCH = 4096;
+
 /** The longest record line the tail reader looks back for; records are far smaller. */
 const TAIL_BYTES = 65_536;
 
@@ -123,8 +126,9 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
     );
     return writing.then(() => {
       writing = undefined;
-      // Group commit: whatever queued up during this write goes out as one batch now.
-      if (queue.length > 0) return mode === 'durable' ? flush() : schedule();
+      // Group commit: whatever queued up during this write goes out as one batch now (buffered
+      // mode waits for its interval unless a full batch is already waiting).
+      if (queue.length > 0) return mode === 'durable' || queue.length >= BATCH ? flush() : schedule();
     });
   }
 
@@ -142,8 +146,10 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
       const at = Date.now();
       if (mode === 'buffered') {
         queue.push({ entry, at });
-        if (queue.length >= 4096) void flush();
-        else schedule();
+        // While a write is in flight, the batch it leaves behind is taken when it ends.
+        if (queue.length >= BATCH) {
+          if (!writing) void flush();
+        } else schedule();
         return undefined;
       }
       return new Promise<void>((resolve, reject) => {
