@@ -181,3 +181,39 @@ describe('recovery', () => {
     }
   });
 });
+
+describe('shared store (Redis)', () => {
+  it('holds one budget across two instances, with the Redis URL from a secret reference', async () => {
+    process.env.RAMPART_TEST_REDIS_URL = 'redis://127.0.0.1:6379/0';
+    const config = {
+      storage: { dataDir },
+      audit: { enabled: false },
+      rateLimit: {
+        perPrincipal: '3/min',
+        store: 'redis' as const,
+        redis: {
+          url: 'secret://env/RAMPART_TEST_REDIS_URL',
+          keyPrefix: `rampart-test:${Date.now()}:${Math.random()}:`,
+        },
+      },
+    };
+    const a = await createRampart({ tools: [echo], config, logger: pino({ level: 'silent' }) });
+    const b = await createRampart({ tools: [echo], config, logger: pino({ level: 'silent' }) });
+    try {
+      const go = (r: Rampart) =>
+        r.fetch(
+          modernRequest(URL_BASE, keys.carol, 'tools/call', { name: 'echo', arguments: { text: 'x' } }),
+        );
+      expect((await go(a)).status).toBe(200);
+      expect((await go(b)).status).toBe(200);
+      expect((await go(a)).status).toBe(200);
+      const refused = await go(b);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBe(20);
+    } finally {
+      await a.close();
+      await b.close();
+      delete process.env.RAMPART_TEST_REDIS_URL;
+    }
+  });
+});

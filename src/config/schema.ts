@@ -180,6 +180,21 @@ const rateLimitSchema = z
       .default('30/min')
       .describe('Rejected credentials per client address before it is refused outright (null: no limit)'),
     maxKeys: z.number().int().min(1000).default(100_000).describe('Most rate buckets kept in memory'),
+    store: z
+      .enum(['memory', 'redis'])
+      .default('memory')
+      .describe('memory: this process only; redis: shared by every instance'),
+    redis: z
+      .strictObject({
+        url: secretRef.describe('redis://[:password@]host:port/db, as a secret reference'),
+        keyPrefix: z.string().max(64).default('rampart:rl:'),
+        commandTimeoutMs: z.number().int().min(10).max(10_000).default(500),
+      })
+      .optional(),
+  })
+  .refine((r) => r.store !== 'redis' || r.redis !== undefined, {
+    message: 'store "redis" needs redis.url',
+    path: ['redis'],
   })
   .prefault({});
 

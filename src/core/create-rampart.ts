@@ -19,8 +19,10 @@ import { createSessionStore } from '../protocol/sessions.js';
 import { createClientIpResolver } from '../ratelimit/client-ip.js';
 import { createRateLimiter, type RateLimiter } from '../ratelimit/limiter.js';
 import { parseRate, type Rate } from '../ratelimit/rate.js';
-import { createMemoryStore } from '../ratelimit/store.js';
+import { createRedisStore } from '../ratelimit/redis-store.js';
+import { createMemoryStore, type RateLimitStore } from '../ratelimit/store.js';
 import { BUILTIN_RULES, createSanitizer, type RedactionRule } from '../sanitize/index.js';
+import { defaultSecretSources, resolveSecret } from '../secrets/index.js';
 import type { Tool, ToolResult } from '../tools/define-tool.js';
 import { ConfigError, RampartError } from './errors.js';
 import { fromFetchRequest, type InboundRequest, type Reply, toResponse } from './exchange.js';
@@ -136,9 +138,11 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
 
   // Settings that can still be refused come before the verifiers, so a refusal leaves nothing open.
   const clientIp = createClientIpResolver(server.proxy.enabled ? server.proxy.trustedAddresses : []);
-  const rateLimiter = buildRateLimiter(config, tools, options.mount);
-  const limitTool = rateLimiter ? (p: Principal, tool: string) => rateLimiter.takeTool(p, tool) : undefined;
   const sanitize = buildSanitize(config, logger);
+  // A Redis store connects on its first command, so a later refusal leaves no socket open.
+  const rateLimit = await buildRateLimiter(config, tools, options.mount);
+  const rateLimiter = rateLimit?.limiter;
+  const limitTool = rateLimiter ? (p: Principal, tool: string) => rateLimiter.takeTool(p, tool) : undefined;
   // Before the verifiers: a bad mount rule fails start-up with nothing to release.
   const mounted = options.mount
     ? await createSdkMount(options.mount, {
@@ -332,7 +336,12 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
       draining = true;
     },
     async close() {
-      await Promise.all([...verifiers.map((v) => v.close?.()), mounted?.close(), audit?.close()]);
+      await Promise.all([
+        ...verifiers.map((v) => v.close?.()),
+        mounted?.close(),
+        audit?.close(),
+        rateLimit?.store.close?.(),
+      ]);
     },
   };
 }
@@ -375,11 +384,11 @@ function buildSanitize(
  * The limiter from `rateLimit`, or none when it is off. Per-tool rates: the configuration's, else
  * the tool's own `rateLimit`. A name in `rateLimit.tools` that no tool has is a typo, refused.
  */
-function buildRateLimiter(
+async function buildRateLimiter(
   config: ResolvedConfig,
   tools: ReadonlyMap<string, Tool>,
   mount: MountOptions | undefined,
-): RateLimiter | undefined {
+): Promise<{ limiter: RateLimiter; store: RateLimitStore } | undefined> {
   const settings = config.rateLimit;
   if (!settings.enabled) return undefined;
   const rates = new Map<string, Rate>();
@@ -393,15 +402,27 @@ function buildRateLimiter(
     rates.set(name, parseRate(text) as Rate);
   }
   const rate = (text: string | null) => (text === null ? undefined : parseRate(text));
-  return createRateLimiter(
+  let store: RateLimitStore;
+  if (settings.store === 'redis' && settings.redis) {
+    const url = await resolveSecret(settings.redis.url, defaultSecretSources(), 'rateLimit.redis.url');
+    store = createRedisStore({
+      url: url.reveal(),
+      keyPrefix: settings.redis.keyPrefix,
+      commandTimeoutMs: settings.redis.commandTimeoutMs,
+    });
+  } else {
+    store = createMemoryStore({ maxKeys: settings.maxKeys });
+  }
+  const limiter = createRateLimiter(
     {
       perPrincipal: rate(settings.perPrincipal),
       perTool: rate(settings.perTool),
       tools: rates,
       failedAuthPerIp: rate(settings.failedAuthPerIp),
     },
-    createMemoryStore({ maxKeys: settings.maxKeys }),
+    store,
   );
+  return { limiter, store };
 }
 
 /** The path of an absolute URL string, without parsing it into a URL object. */

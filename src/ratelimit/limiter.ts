@@ -39,7 +39,7 @@ export function createRateLimiter(
   now: () => number = Date.now,
 ): RateLimiter {
   function enforce(decision: RateDecision | Promise<RateDecision>): void | Promise<void> {
-    if (decision instanceof Promise) return decision.then(refuseUnlessAllowed);
+    if (decision instanceof Promise) return decision.then(refuseUnlessAllowed, storeFailed);
     refuseUnlessAllowed(decision);
   }
 
@@ -51,7 +51,7 @@ export function createRateLimiter(
       if (!limits.failedAuthPerIp) return;
       const decision = store.take(`a|${ip}`, limits.failedAuthPerIp, now());
       // The attempt already failed; charging it is all that matters, refused or not.
-      if (decision instanceof Promise) return decision.then(() => undefined);
+      if (decision instanceof Promise) return decision.then(() => undefined, storeFailed);
     },
     takePrincipal(principal) {
       if (limits.perPrincipal)
@@ -62,6 +62,11 @@ export function createRateLimiter(
       if (rate) return enforce(store.take(`t|${principalKey(principal)}|${tool}`, rate, now()));
     },
   };
+}
+
+/** A store that cannot answer refuses the request: nothing goes through uncounted (fail closed). */
+function storeFailed(cause: unknown): never {
+  throw new RampartError('ERR_UNAVAILABLE', { cause });
 }
 
 function refuseUnlessAllowed(decision: RateDecision): void {
