@@ -104,7 +104,7 @@ export function createOwnedTables<DB>(options: OwnedTablesOptions<DB>): OwnedTab
       for (const filter of filters) checkFilter(table, filter);
       // `x in ()` is a syntax error on PostgreSQL; an empty list matches nothing anywhere.
       if (filters.some(matchesNothing)) return [];
-      return selectOwned(db, table, owner, filters, limitOf(parsed.data.limit)).execute();
+      return refuseDataErrors(selectOwned(db, table, owner, filters, limitOf(parsed.data.limit)).execute());
     },
     async deleteOwned(owner: string, table: string, id: string | number): Promise<boolean> {
       checkOwner(owner);
@@ -113,7 +113,7 @@ export function createOwnedTables<DB>(options: OwnedTablesOptions<DB>): OwnedTab
         (typeof id === 'number' && Number.isFinite(id)) ||
         (typeof id === 'string' && id.length <= FILTER_LIMITS.maxStringLength);
       if (!okId) throw invalidArgument('id must be a string or a finite number');
-      const result = await deleteOwnedRow(db, spec, owner, id).executeTakeFirst();
+      const result = await refuseDataErrors(deleteOwnedRow(db, spec, owner, id).executeTakeFirst());
       return result.numDeletedRows > 0n;
     },
     async purge(table: string): Promise<number> {
@@ -137,4 +137,22 @@ function positiveInteger(value: unknown, path: string): number {
     throw new ConfigError(path, 'must be a positive integer');
   }
   return value;
+}
+
+/**
+ * A value the database cannot take for its column (PostgreSQL SQLSTATE class 22, "data exception":
+ * text for an integer, a NUL character, a number out of range) is the caller's mistake: it becomes
+ * a tool error like any invalid argument, not an internal failure. SQLite, dynamically typed, has
+ * none of these.
+ */
+async function refuseDataErrors<T>(query: Promise<T>): Promise<T> {
+  try {
+    return await query;
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && code.startsWith('22')) {
+      throw invalidArgument('a value does not fit its column');
+    }
+    throw error;
+  }
 }
