@@ -1,4 +1,3 @@
-import { Hono } from 'hono';
 import pino, { type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { openAuditSink } from '../audit/open.js';
@@ -9,26 +8,21 @@ import { buildResourceMetadata, resourceMetadataUrl } from '../auth/resource-met
 import type { TokenVerifier } from '../auth/verifier.js';
 import { createScopeHierarchy } from '../authz/scopes.js';
 import { type RampartConfigInput, type ResolvedConfig, resolveConfig } from '../config/index.js';
-import { createDetector } from '../detect/detector.js';
-import { createMetrics } from '../detect/metrics.js';
+import { detectionFromConfig } from '../detect/from-config.js';
 import type { MountOptions } from '../mount/options.js';
 import { routeWithMount } from '../mount/route.js';
 import { createSdkMount } from '../mount/sdk-mount.js';
 import { createDispatcher } from '../protocol/dispatch.js';
 import { createSessionStore } from '../protocol/sessions.js';
 import { createClientIpResolver } from '../ratelimit/client-ip.js';
-import { createRateLimiter, type RateLimiter } from '../ratelimit/limiter.js';
-import { parseRate, type Rate } from '../ratelimit/rate.js';
-import { createRedisStore } from '../ratelimit/redis-store.js';
-import { createMemoryStore, type RateLimitStore } from '../ratelimit/store.js';
-import { BUILTIN_RULES, createSanitizer, type RedactionRule } from '../sanitize/index.js';
-import { defaultSecretSources, resolveSecret } from '../secrets/index.js';
+import { rateLimiterFromConfig } from '../ratelimit/from-config.js';
+import { sanitizerFromConfig } from '../sanitize/from-config.js';
 import type { Tool, ToolResult } from '../tools/define-tool.js';
-import { ConfigError, RampartError } from './errors.js';
+import { ConfigError } from './errors.js';
 import { fromFetchRequest, type InboundRequest, type Reply, toResponse } from './exchange.js';
 import { createMcpEndpoint } from './mcp-endpoint.js';
 import { createOriginPolicy } from './origin.js';
-import { errorResponse } from './respond.js';
+import { createRoutes } from './routes.js';
 import { securityHeaders } from './security-headers.js';
 import { createVerifiers } from './verifiers.js';
 
@@ -138,9 +132,9 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
 
   // Settings that can still be refused come before the verifiers, so a refusal leaves nothing open.
   const clientIp = createClientIpResolver(server.proxy.enabled ? server.proxy.trustedAddresses : []);
-  const sanitize = buildSanitize(config, logger);
+  const sanitize = sanitizerFromConfig(config, logger);
   // A Redis store connects on its first command, so a later refusal leaves no socket open.
-  const rateLimit = await buildRateLimiter(config, tools, options.mount);
+  const rateLimit = await rateLimiterFromConfig(config, tools, options.mount);
   const rateLimiter = rateLimit?.limiter;
   const limitTool = rateLimiter ? (p: Principal, tool: string) => rateLimiter.takeTool(p, tool) : undefined;
   // Before the verifiers: a bad mount rule fails start-up with nothing to release.
@@ -205,29 +199,7 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     ? routeWithMount(ownDispatch, mounted, new Set(tools.keys()), hierarchy, limitTool, sanitize)
     : ownDispatch;
 
-  const metrics = config.metrics.enabled ? createMetrics() : undefined;
-  const detector = config.detection.enabled
-    ? createDetector(
-        {
-          authFailuresPerIp: config.detection.authFailuresPerIp ?? undefined,
-          deniedPerPrincipal: config.detection.deniedPerPrincipal ?? undefined,
-          rateLimitedPerPrincipal: config.detection.rateLimitedPerPrincipal ?? undefined,
-          rateLimitedPerIp: config.detection.rateLimitedPerIp ?? undefined,
-        },
-        (alert) => {
-          logger.warn({ alert }, 'alert: threshold crossed');
-          metrics?.alert(alert.kind);
-          const stored = audit?.append({
-            event: 'alert',
-            outcome: 'deny',
-            reason: alert.kind,
-            ...(alert.subjectType === 'ip' ? { ip: alert.subject } : {}),
-            detail: { ...alert },
-          });
-          stored?.catch((err) => logger.error({ err }, 'alert not stored in the audit trail'));
-        },
-      )
-    : undefined;
+  const { metrics, observe } = detectionFromConfig(config, { logger, audit });
   const authenticate = createAuthenticator(verifiers);
 
   const mcp = createMcpEndpoint({
@@ -246,77 +218,29 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     clientIp,
     rateLimiter,
     audit,
-    observe:
-      metrics || detector
-        ? (entry, facts) => {
-            metrics?.observe(entry, facts);
-            detector?.observe(entry);
-          }
-        : undefined,
+    observe,
   });
 
-  const metadata = JSON.stringify(
-    buildResourceMetadata({
+  let draining = false;
+  const app = createRoutes({
+    resourceMetadata: buildResourceMetadata({
       resource: resourceUrl,
       authorizationServers: config.auth.jwt.issuers.map((i) => i.issuer),
       scopesSupported: authorization.scopes,
       resourceName: protocol.serverName,
     }),
-  );
-  let draining = false;
-
-  const app = new Hono();
-  const wellKnown = '/.well-known/oauth-protected-resource';
-  for (const route of new Set([`${wellKnown}${server.path}`, wellKnown])) {
-    app.get(
-      route,
-      () =>
-        // Public metadata, readable by browser clients of any origin (no credentials involved).
-        new Response(metadata, {
-          headers: {
-            ...baseHeaders,
-            'content-type': 'application/json',
-            'cache-control': 'public, max-age=3600',
-            'access-control-allow-origin': '*',
-          },
-        }),
-    );
-  }
-  app.get('/healthz', () => json({ status: 'ok' }, 200, baseHeaders));
-  if (metrics) {
-    // Operational detail (tool names, refusal counts): for an admin credential only.
-    const metricsScope = knownScopes.has('mcp:admin') ? 'mcp:admin' : (authorization.scopes.at(-1) as string);
-    app.get(config.metrics.path, async (c) => {
-      const requestId = crypto.randomUUID();
-      try {
-        const principal = await authenticate(c.req.raw.headers);
-        if (!hierarchy.satisfies(principal.scopes, metricsScope)) {
-          throw new RampartError('ERR_AUTHZ_INSUFFICIENT_SCOPE', {
-            data: { requiredScopes: [metricsScope] },
-          });
-        }
-        return new Response(await metrics.registry.metrics(), {
-          headers: { ...baseHeaders, 'content-type': metrics.registry.contentType },
-        });
-      } catch (error) {
-        return toResponse(
-          errorResponse(error, {
-            requestId,
-            resourceMetadataUrl: metadataUrl,
-            challengeScopes: [metricsScope],
-            headers: baseHeaders,
-          }),
-        );
-      }
-    });
-  }
-  app.get('/readyz', () =>
-    draining ? json({ status: 'draining' }, 503, baseHeaders) : json({ status: 'ready' }, 200, baseHeaders),
-  );
-  app.notFound(() => json({ error: 'not_found' }, 404, baseHeaders));
-  app.onError((err) => {
-    logger.error({ err }, 'unhandled error');
-    return json({ error: 'server_error' }, 500, baseHeaders);
+    mcpPath: server.path,
+    baseHeaders,
+    isDraining: () => draining,
+    logger,
+    metrics: metrics && {
+      registry: metrics.registry,
+      path: config.metrics.path,
+      scope: knownScopes.has('mcp:admin') ? 'mcp:admin' : (authorization.scopes.at(-1) as string),
+      authenticate,
+      hierarchy,
+      resourceMetadataUrl: metadataUrl,
+    },
   });
 
   return {
@@ -346,85 +270,6 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
   };
 }
 
-/** The output sanitizer from `sanitize`, logging what it redacted (rule ids, never the text). */
-function buildSanitize(
-  config: ResolvedConfig,
-  logger: Logger,
-):
-  | ((result: Record<string, unknown>, tool: string, requestId: string) => Record<string, unknown>)
-  | undefined {
-  const settings = config.sanitize;
-  if (!settings.enabled) return undefined;
-  const disabled = new Set(settings.disabledRules);
-  for (const id of disabled) {
-    if (!BUILTIN_RULES.some((r) => r.id === id)) {
-      throw new ConfigError('sanitize.disabledRules', `no built-in rule "${id}"`);
-    }
-  }
-  const rules: RedactionRule[] = [
-    ...BUILTIN_RULES.filter((r) => !disabled.has(r.id)),
-    ...settings.patterns.map((p) => ({
-      id: p.id,
-      description: 'from configuration',
-      pattern: new RegExp(p.pattern, p.caseInsensitive ? 'gi' : 'g'),
-      replacement: p.replacement,
-    })),
-  ];
-  const sanitizer = createSanitizer({ rules, maxChars: settings.maxOutputChars });
-  return (result, tool, requestId) => {
-    const { value, report } = sanitizer.result(result);
-    if (report.redacted.length > 0 || report.truncated || report.controlCharsRemoved > 0) {
-      logger.warn({ reqId: requestId, tool, ...report }, 'tool output sanitized');
-    }
-    return value;
-  };
-}
-
-/**
- * The limiter from `rateLimit`, or none when it is off. Per-tool rates: the configuration's, else
- * the tool's own `rateLimit`. A name in `rateLimit.tools` that no tool has is a typo, refused.
- */
-async function buildRateLimiter(
-  config: ResolvedConfig,
-  tools: ReadonlyMap<string, Tool>,
-  mount: MountOptions | undefined,
-): Promise<{ limiter: RateLimiter; store: RateLimitStore } | undefined> {
-  const settings = config.rateLimit;
-  if (!settings.enabled) return undefined;
-  const rates = new Map<string, Rate>();
-  for (const tool of tools.values()) {
-    if (tool.rateLimit) rates.set(tool.name, parseRate(tool.rateLimit) as Rate);
-  }
-  for (const [name, text] of Object.entries(settings.tools)) {
-    if (!tools.has(name) && !(mount && Object.hasOwn(mount.tools, name))) {
-      throw new ConfigError(`rateLimit.tools.${name}`, 'names no tool of this server');
-    }
-    rates.set(name, parseRate(text) as Rate);
-  }
-  const rate = (text: string | null) => (text === null ? undefined : parseRate(text));
-  let store: RateLimitStore;
-  if (settings.store === 'redis' && settings.redis) {
-    const url = await resolveSecret(settings.redis.url, defaultSecretSources(), 'rateLimit.redis.url');
-    store = createRedisStore({
-      url: url.reveal(),
-      keyPrefix: settings.redis.keyPrefix,
-      commandTimeoutMs: settings.redis.commandTimeoutMs,
-    });
-  } else {
-    store = createMemoryStore({ maxKeys: settings.maxKeys });
-  }
-  const limiter = createRateLimiter(
-    {
-      perPrincipal: rate(settings.perPrincipal),
-      perTool: rate(settings.perTool),
-      tools: rates,
-      failedAuthPerIp: rate(settings.failedAuthPerIp),
-    },
-    store,
-  );
-  return { limiter, store };
-}
-
 /** The path of an absolute URL string, without parsing it into a URL object. */
 function pathOf(url: string): string {
   const start = url.indexOf('/', url.indexOf('//') + 2);
@@ -438,11 +283,4 @@ function pathOf(url: string): string {
 function defaultPublicUrl(host: string, port: number, tls: boolean): string {
   const name = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   return `${tls ? 'https' : 'http'}://${name}:${port}`;
-}
-
-function json(body: unknown, status: number, headers: Record<string, string>): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { ...headers, 'content-type': 'application/json' },
-  });
 }

@@ -1,0 +1,39 @@
+import type { Logger } from 'pino';
+import type { ResolvedConfig } from '../config/index.js';
+import { ConfigError } from '../core/errors.js';
+import { BUILTIN_RULES, type RedactionRule } from './rules.js';
+import { createSanitizer } from './sanitize.js';
+
+/** The output sanitizer from `sanitize`, logging what it redacted (rule ids, never the text). */
+export function sanitizerFromConfig(
+  config: ResolvedConfig,
+  logger: Logger,
+):
+  | ((result: Record<string, unknown>, tool: string, requestId: string) => Record<string, unknown>)
+  | undefined {
+  const settings = config.sanitize;
+  if (!settings.enabled) return undefined;
+  const disabled = new Set(settings.disabledRules);
+  for (const id of disabled) {
+    if (!BUILTIN_RULES.some((r) => r.id === id)) {
+      throw new ConfigError('sanitize.disabledRules', `no built-in rule "${id}"`);
+    }
+  }
+  const rules: RedactionRule[] = [
+    ...BUILTIN_RULES.filter((r) => !disabled.has(r.id)),
+    ...settings.patterns.map((p) => ({
+      id: p.id,
+      description: 'from configuration',
+      pattern: new RegExp(p.pattern, p.caseInsensitive ? 'gi' : 'g'),
+      replacement: p.replacement,
+    })),
+  ];
+  const sanitizer = createSanitizer({ rules, maxChars: settings.maxOutputChars });
+  return (result, tool, requestId) => {
+    const { value, report } = sanitizer.result(result);
+    if (report.redacted.length > 0 || report.truncated || report.controlCharsRemoved > 0) {
+      logger.warn({ reqId: requestId, tool, ...report }, 'tool output sanitized');
+    }
+    return value;
+  };
+}
