@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { type Generated, Kysely, SqliteDialect, sql } from 'kysely';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { expectLiteralMatches } from '../../../test/helpers/sql-payloads.js';
 import { RampartError } from '../../core/errors.js';
 import { createOwnedTables, type OwnedTables } from './owned-tables.js';
 import type { QueryInput } from './schema.js';
@@ -158,24 +159,8 @@ describe.each(['file', 'memory'] as const)('createOwnedTables on SQLite (%s)', (
   ];
   it.each(payloads)('payload %j matches literally and leaves the database intact', async (payload) => {
     const before = await snapshot(db);
-    const names = (await tables.list('alice', 'users')).map((r) => r.name as string);
-    const eq = await tables.query('alice', {
-      table: 'users',
-      filters: [{ column: 'name', operator: 'eq', value: payload }],
-    });
-    expect(eq.map((r) => r.name)).toEqual(names.filter((n) => n === payload));
-    const like = await tables.query('alice', {
-      table: 'users',
-      filters: [{ column: 'name', operator: 'like', value: payload }],
-    });
     // SQLite's LIKE folds ASCII case only.
-    const fold = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
-    expect(like.map((r) => r.name)).toEqual(names.filter((n) => fold(n).includes(fold(payload))));
-    const inList = await tables.query('alice', {
-      table: 'users',
-      filters: [{ column: 'name', operator: 'in', value: [payload, 'nobody'] }],
-    });
-    expect(inList).toEqual(eq);
+    await expectLiteralMatches(tables, payload, (t) => t.replace(/[A-Z]/g, (c) => c.toLowerCase()));
     await tables.deleteOwned('alice', 'users', payload);
     expect(await snapshot(db)).toEqual(before);
   });
