@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createRampart, defineTool, type Rampart, ToolError } from '../src/index.js';
 import { openKeyStore } from '../src/stores/key-store.js';
+import { mintKeys } from './helpers/keys.js';
 import { modernRequest } from './helpers/mcp.js';
 
 // The library without a socket: rampart.fetch(Request) is the whole boundary.
@@ -139,5 +140,41 @@ describe('configuration errors', () => {
     await expect(
       createRampart({ tools: [refund, refund], config: { storage: { dataDir } } }),
     ).rejects.toThrow(/duplicate tool name/);
+  });
+});
+
+describe('schemas with async refinements', () => {
+  it('validates them asynchronously, on every call', async () => {
+    const asyncDir = mkdtempSync(join(tmpdir(), 'rampart-async-'));
+    const { key } = await mintKeys(asyncDir, { key: { user: 'u', scopes: ['mcp:read'] } });
+    const lookup = defineTool({
+      name: 'lookup',
+      description: 'Checks a code against a slow source',
+      scope: 'mcp:read',
+      input: z.object({ code: z.string().refine(async (c) => c.startsWith('ok'), 'unknown code') }),
+      handler: ({ code }) => `found ${code}`,
+    });
+    const server = await createRampart({
+      tools: [lookup],
+      config: { storage: { dataDir: asyncDir }, audit: { enabled: false } },
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      const call = async (code: string) =>
+        (await (
+          await server.fetch(
+            modernRequest(URL_BASE, key, 'tools/call', { name: 'lookup', arguments: { code } }),
+          )
+        ).json()) as { result: { isError?: boolean; content: { text: string }[] } };
+      for (let i = 0; i < 2; i++) {
+        expect((await call('ok-1')).result.content[0]?.text).toBe('found ok-1');
+        const refused = await call('nope');
+        expect(refused.result.isError).toBe(true);
+        expect(refused.result.content[0]?.text).toContain('unknown code');
+      }
+    } finally {
+      await server.close();
+      rmSync(asyncDir, { recursive: true, force: true });
+    }
   });
 });

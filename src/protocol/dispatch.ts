@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import { decideToolAccess } from '../authz/decide.js';
 import type { ScopeHierarchy } from '../authz/scopes.js';
@@ -99,7 +100,7 @@ export function createDispatcher(options: DispatchOptions) {
       req.note?.('deny', 'invalid_arguments');
       return toolError(`Invalid arguments: ${formatPath(unknownAt)}: has unknown properties`);
     }
-    const parsed = await tool.input.safeParseAsync(rawArgs);
+    const parsed = await parseArguments(tool, rawArgs);
     if (!parsed.success) {
       req.note?.('deny', 'invalid_arguments');
       return toolError(describeIssues(parsed.error.issues));
@@ -200,3 +201,21 @@ export function createDispatcher(options: DispatchOptions) {
 
 /** The dispatch function returned by {@link createDispatcher}. */
 export type Dispatch = ReturnType<typeof createDispatcher>;
+
+/**
+ * Validates arguments synchronously when the schema allows it, which skips zod's promise chain on
+ * every call; schemas with async refinements are recognised by zod's own error and parsed async
+ * (and remembered, so they do not pay for the failed attempt again).
+ */
+const asyncSchemas = new WeakSet<object>();
+function parseArguments(tool: Tool, args: unknown) {
+  if (!asyncSchemas.has(tool.input)) {
+    try {
+      return tool.input.safeParse(args);
+    } catch (error) {
+      if (!(error instanceof z.core.$ZodAsyncError)) throw error;
+      asyncSchemas.add(tool.input);
+    }
+  }
+  return tool.input.safeParseAsync(args);
+}
