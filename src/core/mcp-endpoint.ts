@@ -98,14 +98,18 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
     const ip = options.clientIp(request.remoteAddress, headers.get('x-forwarded-for'));
     record.ip = ip;
     const limiter = options.rateLimiter;
-    if (limiter) await limiter.checkFailedAuth(ip);
+    // The limiter answers at once from memory and with a promise from a shared store: only the
+    // latter is awaited, so the common path takes no extra microtask turn.
+    const checked = limiter?.checkFailedAuth(ip);
+    if (checked) await checked;
     let principal: Principal;
     try {
       principal = await options.authenticate(headers);
     } catch (error) {
       // A credential was presented and refused: that is what guessing looks like.
       if (limiter && error instanceof RampartError && error.code !== 'ERR_AUTH_REQUIRED') {
-        await limiter.recordFailedAuth(ip);
+        const recorded = limiter.recordFailedAuth(ip);
+        if (recorded) await recorded;
       }
       throw error;
     }
@@ -126,7 +130,8 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
     record.rpcId = message.id;
     record.method = message.method;
     // After parsing, so the refusal carries the request id.
-    if (limiter) await limiter.takePrincipal(principal);
+    const taken = limiter?.takePrincipal(principal);
+    if (taken) await taken;
     if (message.method === 'tools/call' && typeof message.params?.name === 'string') {
       record.tool = message.params.name.slice(0, 128);
       if (options.audit) record.argsHash = hashArguments(message.params.arguments ?? {});

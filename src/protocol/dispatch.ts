@@ -89,7 +89,8 @@ export function createDispatcher(options: DispatchOptions) {
       }
       throw new RampartError('ERR_AUTHZ_FORBIDDEN');
     }
-    if (options.limitTool) await options.limitTool(req.principal, tool.name);
+    const limited = options.limitTool?.(req.principal, tool.name);
+    if (limited) await limited;
     const rawArgs = params.arguments ?? {};
     if (rawArgs === null || typeof rawArgs !== 'object' || Array.isArray(rawArgs)) {
       req.note?.('deny', 'invalid_arguments');
