@@ -32,6 +32,13 @@ export interface MountOptions {
    * `completion/complete`, `logging/setLevel`) need `mcp:read`. Give a method `null` to refuse it.
    */
   readonly methods?: Readonly<Record<string, AccessRule | null>>;
+  /**
+   * Pass the text of a mounted tool's error results (`isError: true`) to the client. Off by
+   * default: the SDK turns any exception into such a result, so its text may hold paths, SQL or
+   * internal messages; the client then gets a generic failure with the request id, and the text
+   * goes to the server log. Turn it on for servers whose tool errors are written for the caller.
+   */
+  readonly exposeToolErrors?: boolean;
 }
 
 /** Methods Rampart forwards under the default read rule, unless `methods` says otherwise. */

@@ -84,6 +84,26 @@ export function routeWithMount(
     return out;
   }
 
+  /** A generic failure in place of a mounted tool's error text, which goes to the log instead. */
+  function hideToolError(
+    result: Record<string, unknown>,
+    tool: string,
+    requestId: string,
+  ): Record<string, unknown> {
+    const content = Array.isArray(result.content) ? (result.content as { text?: unknown }[]) : [];
+    mount.reportHiddenError(
+      tool,
+      requestId,
+      content.map((c) => (typeof c.text === 'string' ? c.text : '')).join('\n'),
+    );
+    const { structuredContent: _s, ...rest } = result;
+    return {
+      ...rest,
+      isError: true,
+      content: [{ type: 'text', text: `The tool failed (request id ${requestId})` }],
+    };
+  }
+
   async function listTools(req: DispatchRequest): Promise<DispatchResult> {
     const cursor = req.message.params?.cursor;
     const theirs = await forward(req);
@@ -134,6 +154,8 @@ export function routeWithMount(
         if (reply && 'result' in reply) {
           const failed = reply.result.isError === true;
           req.note?.(failed ? 'error' : 'allow', failed ? 'tool_error' : 'ok');
+          if (failed && !mount.exposeToolErrors)
+            return { result: hideToolError(reply.result, name, req.requestId) };
           if (sanitize) return { result: sanitize(reply.result, name, req.requestId) };
         }
         return reply;

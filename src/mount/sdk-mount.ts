@@ -17,6 +17,10 @@ export interface ForwardRequest {
 /** An SDK server mounted behind the boundary. */
 export interface MountedServer {
   readonly rules: MountRules;
+  /** Whether mounted tools' error texts may reach the client (`MountOptions.exposeToolErrors`). */
+  readonly exposeToolErrors: boolean;
+  /** Logs the text of a tool error that the client did not see. */
+  reportHiddenError(tool: string, requestId: string, text: string): void;
   /** Hands one authorized request to the SDK server and returns its JSON-RPC answer. */
   forward(request: ForwardRequest): Promise<UpstreamReply>;
   close(): Promise<void>;
@@ -52,6 +56,10 @@ export async function createSdkMount(options: MountOptions, ctx: SdkMountContext
 
   return {
     rules,
+    exposeToolErrors: options.exposeToolErrors === true,
+    reportHiddenError(tool, requestId, text) {
+      ctx.logger.warn({ reqId: requestId, tool, toolError: text.slice(0, 2000) }, 'mounted tool failed');
+    },
     async forward({ message, headers, principal, signal }) {
       const body = { jsonrpc: '2.0', id: message.id, method: message.method, params: message.params };
       const request = new Request(ctx.resourceUrl, {

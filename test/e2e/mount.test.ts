@@ -210,14 +210,15 @@ describe('an SDK McpServer mounted behind the boundary', () => {
     expect(JSON.stringify(auth)).not.toContain(keys.reader);
   });
 
-  it('passes the SDK server’s own tool and protocol errors through, with the request id', async () => {
+  it('hides a mounted tool’s error text by default, and passes protocol errors with the request id', async () => {
     const response = await fetch(
       modernRequest(mcpUrl, keys.reader, 'tools/call', { name: 'search', arguments: { q: 'x'.repeat(60) } }),
     );
     const body = (await response.json()) as { result: { isError?: boolean; content: { text: string }[] } };
-    // The SDK reports input validation as a tool error result.
+    // The SDK reports input validation (and any exception) as a tool error result; its text could
+    // hold internals, so by default the client gets a generic failure with the request id.
     expect(body.result.isError).toBe(true);
-    expect(body.result.content[0]?.text).toContain('Input validation error');
+    expect(body.result.content[0]?.text).toMatch(/^The tool failed \(request id [0-9a-f-]{36}\)$/);
 
     const missing = await fetch(
       modernRequest(
@@ -268,6 +269,27 @@ describe('an SDK McpServer mounted behind the boundary', () => {
       ),
     );
     expect(mismatch.status).toBe(400);
+  });
+
+  it('passes tool error texts through, sanitized, when the mount says they are written for the caller', async () => {
+    const exposing = await createRampart({
+      config: { storage: { dataDir }, audit: { enabled: false } },
+      mount: { server: buildSdkServer, tools: { search: 'mcp:read' }, exposeToolErrors: true },
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      const response = await exposing.fetch(
+        modernRequest('http://127.0.0.1:8787/mcp', keys.reader, 'tools/call', {
+          name: 'search',
+          arguments: { q: 'x'.repeat(60) },
+        }),
+      );
+      const body = (await response.json()) as { result: { isError?: boolean; content: { text: string }[] } };
+      expect(body.result.isError).toBe(true);
+      expect(body.result.content[0]?.text).toContain('Input validation error');
+    } finally {
+      await exposing.close();
+    }
   });
 
   it('rejects mount rules with unknown scopes at start-up', async () => {
