@@ -155,3 +155,26 @@ describe('record layout', () => {
     );
   });
 });
+
+describe('checkpoints by time', () => {
+  it('adds a checkpoint once the interval has passed, however few records came', async () => {
+    const path = join(dir, 'timed.log');
+    const sink = await openFileSink({
+      path,
+      mode: 'durable',
+      checkpointKey: key,
+      checkpointEvery: 1000,
+      checkpointIntervalMs: 50,
+    });
+    await sink.append(entry(1));
+    await new Promise((r) => setTimeout(r, 80));
+    await sink.append(entry(2));
+    const events = readFileSync(path, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l).event);
+    expect(events).toEqual(['tool.call', 'tool.call', 'checkpoint']);
+    await sink.close();
+    expect(await verifyAuditLog(path, key)).toMatchObject({ ok: true, checkpointsVerified: 1 });
+  });
+});

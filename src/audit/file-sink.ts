@@ -18,6 +18,8 @@ export interface FileSinkOptions {
   readonly checkpointKey?: Buffer | undefined;
   /** A checkpoint after this many records of this writer. Default 1000. */
   readonly checkpointEvery?: number;
+  /** And at the latest after this long, when records were written since the last. Default 60 s. */
+  readonly checkpointIntervalMs?: number;
   /** Buffered mode: the longest a record waits to be written. Default 200 ms. */
   readonly flushIntervalMs?: number;
   /** How long to wait for another process's lock on the log. Default 10 s. */
@@ -54,6 +56,8 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
   let head: ChainHead = { seq: 0, hash: GENESIS };
   let knownSize = -1;
   let sinceCheckpoint = 0;
+  let lastCheckpointAt = Date.now();
+  const intervalMs = options.checkpointIntervalMs ?? 60_000;
   let queue: Pending[] = [];
   let writing: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -91,11 +95,13 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
         head = record;
         lines.push(record.line);
         sinceCheckpoint++;
-        if (options.checkpointKey && sinceCheckpoint >= every) {
+        const due = sinceCheckpoint >= every || item.at - lastCheckpointAt >= intervalMs;
+        if (options.checkpointKey && due) {
           const checkpoint = sealRecord(checkpointEntry(head, options.checkpointKey), head, item.at);
           head = checkpoint;
           lines.push(checkpoint.line);
           sinceCheckpoint = 0;
+          lastCheckpointAt = item.at;
         }
       }
       const text = `${lines.join('\n')}\n`;

@@ -53,6 +53,7 @@ export async function openAuditSink(
     mode: settings.mode,
     checkpointKey,
     checkpointEvery: settings.checkpointEvery,
+    checkpointIntervalMs: settings.checkpointIntervalSeconds * 1000,
     flushIntervalMs: settings.flushIntervalMs,
     onError,
   });

@@ -214,6 +214,12 @@ const auditSchema = z
       ),
     flushIntervalMs: z.number().int().min(1).max(10_000).default(200),
     checkpointEvery: z.number().int().min(1).default(1000).describe('Records between keyed checkpoints'),
+    checkpointIntervalSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .default(60)
+      .describe('Longest time between checkpoints while records are written'),
     checkpointKey: secretRef
       .optional()
       .describe('Key of the checkpoint HMACs (default: <dataDir>/audit.key, created on first start)'),
