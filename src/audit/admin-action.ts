@@ -20,6 +20,7 @@ export async function recordAdminAction(
     mode: 'durable',
     checkpointKey: await loadCheckpointKey(config),
     checkpointEvery: config.audit.checkpointEvery,
+    rotateBytes: config.audit.rotateMiB > 0 ? Math.round(config.audit.rotateMiB * 1_048_576) : undefined,
   });
   try {
     await sink.append({

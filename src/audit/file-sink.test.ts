@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { hashBody } from './chain.js';
 import { openFileSink } from './file-sink.js';
 import type { AuditEntry } from './record.js';
-import { verifyAuditLog } from './verify.js';
+import { auditLogFiles, verifyAuditFiles, verifyAuditLog } from './verify.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rampart-audit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -176,5 +176,61 @@ describe('checkpoints by time', () => {
     expect(events).toEqual(['tool.call', 'tool.call', 'checkpoint']);
     await sink.close();
     expect(await verifyAuditLog(path, key)).toMatchObject({ ok: true, checkpointsVerified: 1 });
+  });
+});
+
+describe('rotation', () => {
+  it('rotates at the size limit and keeps one chain across the files', async () => {
+    const path = join(dir, 'rotating', 'audit.log');
+    const sink = await openFileSink({
+      path,
+      mode: 'durable',
+      checkpointKey: key,
+      checkpointEvery: 7,
+      rotateBytes: 4000,
+    });
+    for (let i = 0; i < 60; i++) await sink.append(entry(i));
+    await sink.close();
+    const files = auditLogFiles(path);
+    expect(files.length).toBeGreaterThan(3);
+    const report = await verifyAuditFiles(files, key);
+    expect(report).toMatchObject({ ok: true, records: 60 + files.length - 1 });
+    // Each rotated file verifies on its own too, and a later one starts with the seam record.
+    expect((await verifyAuditLog(files[1] as string, key)).ok).toBe(true);
+    const firstOfLast = JSON.parse(readFileSync(path, 'utf8').split('\n')[0] as string);
+    expect(firstOfLast).toMatchObject({
+      event: 'log.rotated',
+      detail: { previous: expect.stringMatching(/^audit\.log\.\d{12}$/) },
+    });
+  });
+
+  it('notices a rotated file that went missing', async () => {
+    const path = join(dir, 'rotating-gap', 'audit.log');
+    const sink = await openFileSink({ path, mode: 'durable', rotateBytes: 3000 });
+    for (let i = 0; i < 40; i++) await sink.append(entry(i));
+    await sink.close();
+    const files = auditLogFiles(path);
+    expect(files.length).toBeGreaterThan(3);
+    const withoutOne = files.filter((_, i) => i !== 1);
+    const report = await verifyAuditFiles(withoutOne);
+    expect(report.ok).toBe(false);
+    expect(report.file).toBe(files[2]);
+    expect(report.firstBreak?.problem).toBe('removed');
+  });
+
+  it('follows a rotation made by another writer', async () => {
+    const path = join(dir, 'rotating-two', 'audit.log');
+    const a = await openFileSink({ path, mode: 'durable', rotateBytes: 2500 });
+    const b = await openFileSink({ path, mode: 'durable', rotateBytes: 2500 });
+    for (let i = 0; i < 30; i++) {
+      await a.append(entry(i));
+      await b.append(entry(100 + i));
+    }
+    await a.close();
+    await b.close();
+    const files = auditLogFiles(path);
+    const report = await verifyAuditFiles(files);
+    expect(report).toMatchObject({ ok: true });
+    expect(report.records).toBe(60 + files.length - 1);
   });
 });

@@ -1,6 +1,6 @@
-import { fstatSync, ftruncateSync, mkdirSync, readSync } from 'node:fs';
+import { fstatSync, ftruncateSync, mkdirSync, readSync, renameSync, statSync } from 'node:fs';
 import { type FileHandle, open as openAsync } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { type ChainHead, checkpointEntry, GENESIS, sealRecord } from './chain.js';
 import { withFileLock } from './file-lock.js';
 import type { AuditEntry } from './record.js';
@@ -22,6 +22,11 @@ export interface FileSinkOptions {
   readonly checkpointIntervalMs?: number;
   /** Buffered mode: the longest a record waits to be written. Default 200 ms. */
   readonly flushIntervalMs?: number;
+  /**
+   * Rotate once the file reaches this size: it is renamed `<path>.<last seq, 12 digits>` and a new
+   * file starts with a `log.rotated` record that continues the chain. Default: never.
+   */
+  readonly rotateBytes?: number | undefined;
   /** How long to wait for another process's lock on the log. Default 10 s. */
   readonly lockTimeoutMs?: number;
   /** Told about write failures in buffered mode (durable callers get them from `append`). */
@@ -52,7 +57,7 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
   const every = options.checkpointEvery ?? 1000;
   const lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const file: FileHandle = await openAsync(path, 'a+', 0o600);
+  let file: FileHandle = await openAsync(path, 'a+', 0o600);
   let head: ChainHead = { seq: 0, hash: GENESIS };
   let knownSize = -1;
   let sinceCheckpoint = 0;
@@ -62,6 +67,45 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
   let writing: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
+
+  /** After another writer rotated the log, continues in the new file. */
+  async function followRotation(): Promise<void> {
+    let current: number | undefined;
+    try {
+      current = statSync(path).ino;
+    } catch {
+      current = undefined;
+    }
+    if (current === fstatSync(file.fd).ino) return;
+    await file.close();
+    file = await openAsync(path, 'a+', 0o600);
+    knownSize = -1;
+  }
+
+  /** Renames the full log aside and starts the next file with a record chained to it. */
+  async function rotate(at: number): Promise<void> {
+    if (options.checkpointKey && sinceCheckpoint > 0) {
+      const checkpoint = sealRecord(checkpointEntry(head, options.checkpointKey), head, at);
+      await file.write(`${checkpoint.line}\n`);
+      head = checkpoint;
+      sinceCheckpoint = 0;
+      lastCheckpointAt = at;
+    }
+    await file.sync();
+    const rotated = `${path}.${String(head.seq).padStart(12, '0')}`;
+    renameSync(path, rotated);
+    await file.close();
+    file = await openAsync(path, 'a+', 0o600);
+    const first = sealRecord(
+      { event: 'log.rotated', outcome: 'allow', detail: { previous: basename(rotated) } },
+      head,
+      at,
+    );
+    const { bytesWritten } = await file.write(`${first.line}\n`);
+    await file.sync();
+    head = first;
+    knownSize = bytesWritten;
+  }
 
   /** Reads the chain head from the file's tail, cutting off a torn last line. */
   function syncHead(): void {
@@ -88,7 +132,9 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
 
   async function writeBatch(batch: Pending[]): Promise<void> {
     await withFileLock(lockPath, lockTimeoutMs, async () => {
+      await followRotation();
       syncHead();
+      if (options.rotateBytes && knownSize >= options.rotateBytes) await rotate(batch[0]?.at ?? Date.now());
       const lines: string[] = [];
       for (const item of batch) {
         const record = sealRecord(item.entry, head, item.at);
@@ -170,6 +216,7 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
       closed = true;
       if (options.checkpointKey && sinceCheckpoint > 0) {
         await withFileLock(lockPath, lockTimeoutMs, async () => {
+          await followRotation();
           syncHead();
           const checkpoint = sealRecord(
             checkpointEntry(head, options.checkpointKey as Buffer),

@@ -55,6 +55,7 @@ export async function openAuditSink(
     checkpointEvery: settings.checkpointEvery,
     checkpointIntervalMs: settings.checkpointIntervalSeconds * 1000,
     flushIntervalMs: settings.flushIntervalMs,
+    rotateBytes: settings.rotateMiB > 0 ? Math.round(settings.rotateMiB * 1_048_576) : undefined,
     onError,
   });
 }

@@ -18,6 +18,7 @@ export const AUDIT_EVENTS = {
   alert:
     'The detector saw an address or principal cross a threshold (detail says which, how many, in what window).',
   checkpoint: 'A keyed checkpoint over the chain so far.',
+  'log.rotated': 'The first record of a log file after rotation; detail.previous names the file before it.',
 } as const;
 
 /** Every field a record may have, in the order docs/audit.md lists them. */

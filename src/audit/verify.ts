@@ -1,4 +1,5 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, readdirSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type ChainHead, checkpointMac, GENESIS, hashBody, keyIdOf } from './chain.js';
 
@@ -36,8 +37,11 @@ export interface VerifyReport {
  * record before, `seq` rising by one, and, given the key, every checkpoint's MAC. Stops at the
  * first problem and names it. A torn last line (no newline) is a crash, not tampering.
  */
-export async function verifyAuditLog(path: string, key?: Buffer): Promise<VerifyReport> {
-  let head: ChainHead = { seq: 0, hash: GENESIS };
+export async function verifyAuditLog(path: string, key?: Buffer, start?: ChainHead): Promise<VerifyReport> {
+  let head: ChainHead = start ?? { seq: 0, hash: GENESIS };
+  // A file that begins after a rotation continues a chain whose start is in the file before it:
+  // checked alone, its first record is taken as given (verifyAuditFiles checks the seam).
+  let first = start === undefined;
   let lineNo = 0;
   let records = 0;
   let checkpoints = 0;
@@ -96,6 +100,10 @@ export async function verifyAuditLog(path: string, key?: Buffer): Promise<Verify
     if (typeof hash !== 'string' || seq === undefined || hashBody(body) !== hash) {
       return fail('altered', seq, 'the record does not match its hash');
     }
+    if (first && record.event === 'log.rotated' && typeof record.prev === 'string') {
+      head = { seq: seq - 1, hash: record.prev };
+    }
+    first = false;
     if (seq <= head.seq) return fail('reordered', seq, `seq ${seq} after ${head.seq}`);
     if (seq > head.seq + 1) {
       const nextSeq = seqOf(next);
@@ -142,4 +150,50 @@ async function endsInNewline(path: string): Promise<boolean> {
   } finally {
     await file.close();
   }
+}
+
+/**
+ * Verifies rotated logs and the current one as one chain, oldest first: each file on its own, and
+ * each seam (a file's `log.rotated` record must continue the file before it). A missing or
+ * reordered file breaks a seam.
+ */
+export async function verifyAuditFiles(
+  paths: readonly string[],
+  key?: Buffer,
+): Promise<VerifyReport & { readonly file?: string }> {
+  let start: ChainHead | undefined;
+  let records = 0;
+  let checkpoints = 0;
+  let checkpointsVerified = 0;
+  let last: VerifyReport | undefined;
+  for (const [index, path] of paths.entries()) {
+    const report = await verifyAuditLog(path, key, start);
+    records += report.records;
+    checkpoints += report.checkpoints;
+    checkpointsVerified += report.checkpointsVerified;
+    if (!report.ok || (report.tornTail && index < paths.length - 1)) {
+      return { ...report, ok: false, records, checkpoints, checkpointsVerified, file: path };
+    }
+    start = report.head;
+    last = report;
+  }
+  return {
+    ok: true,
+    records,
+    checkpoints,
+    checkpointsVerified,
+    head: last?.head ?? { seq: 0, hash: GENESIS },
+    tornTail: last?.tornTail ?? false,
+  };
+}
+
+/** The rotated siblings of a log (`<path>.<12 digits>`), oldest first, then the log itself. */
+export function auditLogFiles(path: string): string[] {
+  const dir = dirname(path);
+  const base = basename(path);
+  const rotated = readdirSync(dir)
+    .filter((name) => name.startsWith(`${base}.`) && /^\d{12}$/.test(name.slice(base.length + 1)))
+    .sort()
+    .map((name) => join(dir, name));
+  return [...rotated, path];
 }

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { auditLogPath, loadCheckpointKey } from '../audit/open.js';
 import { type AuditFilter, followRecords, matchesFilter, tailRecords } from '../audit/read.js';
 import type { AuditRecord } from '../audit/record.js';
-import { verifyAuditLog } from '../audit/verify.js';
+import { auditLogFiles, verifyAuditFiles } from '../audit/verify.js';
 import { parseCommand } from './args.js';
 import { loadCliConfig } from './context.js';
 import { CliError, printJson, printTable } from './output.js';
@@ -55,18 +55,19 @@ export async function auditCommand(argv: string[]): Promise<void> {
       config.audit.checkpointKey || existsSync(`${config.storage.dataDir}/audit.key`)
         ? await loadCheckpointKey(config)
         : undefined;
-    const report = await verifyAuditLog(file, key);
-    if (values.json) printJson({ file, ...report });
+    const files = auditLogFiles(file);
+    const report = await verifyAuditFiles(files, key);
+    if (values.json) printJson({ file, files, ...report });
     else if (report.ok) {
       process.stdout.write(
-        `ok: ${report.records} records, ${report.checkpoints} checkpoints (${report.checkpointsVerified} verified with the key) in ${file}\n`,
+        `ok: ${report.records} records, ${report.checkpoints} checkpoints (${report.checkpointsVerified} verified with the key) in ${file}${files.length > 1 ? ` and ${files.length - 1} rotated file(s)` : ''}\n`,
       );
       if (report.tornTail)
         process.stdout.write('note: the last line is torn (a crash mid-write); the log verifies up to it\n');
     } else {
       const b = report.firstBreak;
       process.stdout.write(
-        `BROKEN at line ${b?.line} (seq ${b?.seq ?? '?'}): ${b?.problem}: ${b?.detail}\n` +
+        `BROKEN at line ${b?.line} of ${report.file ?? file} (seq ${b?.seq ?? '?'}): ${b?.problem}: ${b?.detail}\n` +
           `the log verifies up to seq ${report.head.seq}\n`,
       );
     }

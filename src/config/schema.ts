@@ -213,6 +213,11 @@ const auditSchema = z
         'durable: a call is answered only once its record is on disk; buffered: written within flushIntervalMs',
       ),
     flushIntervalMs: z.number().int().min(1).max(10_000).default(200),
+    rotateMiB: z
+      .number()
+      .min(0)
+      .default(256)
+      .describe('Rotate the log file at this size (0: never); rotated files keep the chain'),
     checkpointEvery: z.number().int().min(1).default(1000).describe('Records between keyed checkpoints'),
     checkpointIntervalSeconds: z
       .number()
