@@ -1,6 +1,7 @@
 import { createReadStream, statSync, unwatchFile, watchFile } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { AuditRecord } from './record.js';
+import { auditLogFiles } from './verify.js';
 
 /** Which records `tail` shows. */
 export interface AuditFilter {
@@ -44,11 +45,16 @@ export async function readRecords(path: string, start = 0): Promise<{ records: A
   return { records, end: Math.min(end, size) };
 }
 
-/** The last `count` records that pass `filter`. */
+/** The last `count` records that pass `filter`, reaching back into rotated files when needed. */
 export async function tailRecords(path: string, filter: AuditFilter, count: number): Promise<AuditRecord[]> {
-  const { records } = await readRecords(path);
-  const matching = records.filter((r) => r.event !== 'checkpoint' && matchesFilter(r, filter));
-  return matching.slice(Math.max(0, matching.length - count));
+  const files = auditLogFiles(path);
+  let found: AuditRecord[] = [];
+  for (let i = files.length - 1; i >= 0 && found.length < count; i--) {
+    const { records } = await readRecords(files[i] as string);
+    const matching = records.filter((r) => r.event !== 'checkpoint' && matchesFilter(r, filter));
+    found = [...matching, ...found];
+  }
+  return found.slice(Math.max(0, found.length - count));
 }
 
 /** Calls `onRecords` with records appended after `from` bytes, until the returned stop is called. */
