@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -244,5 +244,35 @@ describe('tail across rotation', () => {
     await sink.close();
     const tail = await tailRecords(path, { event: 'tool.call' }, 12);
     expect(tail.map((r) => r.requestId)).toEqual(Array.from({ length: 12 }, (_, i) => `req-${18 + i}`));
+  });
+});
+
+describe('follow across rotation', () => {
+  it('keeps printing from the new file after a rotation', async () => {
+    const { followRecords } = await import('./read.js');
+    const path = join(dir, 'rotating-follow', 'audit.log');
+    const sink = await openFileSink({ path, mode: 'durable', rotateBytes: 2500 });
+    await sink.append(entry(0));
+    const seen: string[] = [];
+    const stop = followRecords(
+      path,
+      statSync(path).size,
+      (records) => {
+        for (const r of records) if (r.requestId) seen.push(r.requestId);
+      },
+      20,
+    );
+    try {
+      for (let i = 1; i <= 20; i++) {
+        await sink.append(entry(i));
+        await new Promise((r) => setTimeout(r, 15));
+      }
+      await new Promise((r) => setTimeout(r, 150));
+      expect(auditLogFiles(path).length).toBeGreaterThan(1);
+      expect(seen).toContain('req-20');
+    } finally {
+      stop();
+      await sink.close();
+    }
   });
 });

@@ -65,11 +65,18 @@ export function followRecords(
   intervalMs = 250,
 ): () => void {
   let offset = from;
+  let inode = statSync(path).ino;
   let busy = false;
   const poll = async () => {
     if (busy) return;
     busy = true;
     try {
+      // Another file at the path is the next one after a rotation: read it from its start.
+      const ino = statSync(path).ino;
+      if (ino !== inode) {
+        inode = ino;
+        offset = 0;
+      }
       const { records, end } = await readRecords(path, offset);
       offset = end;
       if (records.length > 0) onRecords(records);
