@@ -93,7 +93,8 @@ export const BUILTIN_RULES: readonly RedactionRule[] = [
     id: 'secret-assignment',
     description: 'password=…, api_key: …, client_secret=… and the like in text',
     pattern:
-      /\b((?:[a-z0-9]+[_-])*(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token|private[_-]?key))(["']?\s*[:=]\s*)(["']?)(?:(?<=")[^"\n]*"|(?<=')[^'\n]*'|[^\s,;&'"]+)/gi,
+      // A bare `pwd` is the shell's working directory; only a prefixed one (DB_PWD) is a password.
+      /\b((?:[a-z0-9]+[_-])*(?:password|passwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token|private[_-]?key)|(?:[a-z0-9]+[_-])+pwd)(["']?\s*[:=]\s*)(["']?)(?:(?<=")[^"\n]*"|(?<=')[^'\n]*'|[^\s,;&'"]+)/gi,
     // Quotes around the value stay, so JSON and YAML keep their shape.
     replacement: `$1$2$3${R}$3`,
   },

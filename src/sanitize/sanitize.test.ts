@@ -83,8 +83,9 @@ const CASES: Record<string, { hit: [string, string][]; miss: string[] }> = {
       ['password=hunter2 user=bob', 'password=[REDACTED] user=bob'],
       ['{"client_secret": "abc def"}', '{"client_secret": "[REDACTED]"}'],
       ['DB_PASSWORD: x9', 'DB_PASSWORD: [REDACTED]'],
+      ['DB_PWD=hunter2', 'DB_PWD=[REDACTED]'],
     ],
-    miss: ['password reset link sent', 'the secret garden'],
+    miss: ['password reset link sent', 'the secret garden', 'pwd: /home/alice'],
   },
 };
 
