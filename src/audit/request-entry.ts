@@ -2,17 +2,12 @@ import type { Principal } from '../auth/principal.js';
 import type { AuditEntry, AuditEvent, AuditOutcome, AuditPrincipal } from './record.js';
 
 /** What the endpoint learned about one request, as the audit trail needs it. */
-export interface RequestFacts {
+export interface RequestFacts
+  extends Pick<AuditEntry, 'tool' | 'method' | 'rpcId' | 'argsHash' | 'ip' | 'protocol'> {
   readonly requestId: string;
   readonly status: number;
   readonly durationMs: number;
-  readonly ip?: string | undefined;
   readonly principal?: Principal | undefined;
-  readonly method?: string | undefined;
-  readonly tool?: string | undefined;
-  readonly rpcId?: string | number | undefined;
-  readonly protocol?: string | undefined;
-  readonly argsHash?: string | undefined;
   /** The refusal's error code, when the boundary refused the request. */
   readonly code?: string | undefined;
   /** How a tool call ended, as the dispatcher saw it. */

@@ -17,7 +17,7 @@ import { createSessionStore } from '../protocol/sessions.js';
 import { createClientIpResolver } from '../ratelimit/client-ip.js';
 import { rateLimiterFromConfig } from '../ratelimit/from-config.js';
 import { sanitizerFromConfig } from '../sanitize/from-config.js';
-import type { Tool, ToolResult } from '../tools/define-tool.js';
+import type { Tool } from '../tools/define-tool.js';
 import { ConfigError } from './errors.js';
 import { fromFetchRequest, type InboundRequest, type Reply, toResponse } from './exchange.js';
 import { createMcpEndpoint } from './mcp-endpoint.js';
@@ -192,11 +192,16 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     listTtlMs: protocol.listTtlMs,
     legacyEnabled,
     limitTool,
-    sanitize: sanitize as ((result: ToolResult, tool: string, requestId: string) => ToolResult) | undefined,
+    sanitize,
     onToolFailure: (err, tool, reqId) => logger.error({ reqId, tool, err }, 'tool failed'),
   });
   const dispatch = mounted
-    ? routeWithMount(ownDispatch, mounted, new Set(tools.keys()), hierarchy, limitTool, sanitize)
+    ? routeWithMount(ownDispatch, mounted, {
+        ownTools: new Set(tools.keys()),
+        hierarchy,
+        limitTool,
+        sanitize,
+      })
     : ownDispatch;
 
   const { metrics, observe } = detectionFromConfig(config, { logger, audit });

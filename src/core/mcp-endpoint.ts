@@ -73,6 +73,8 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
     'content-type': 'application/json',
   }) as Record<string, string>;
 
+  const recordsOutcomes = options.audit !== undefined || options.observe !== undefined;
+
   async function handle(request: InboundRequest, record: RequestRecord): Promise<Reply> {
     const headers = request.headers;
     checkOrigin(headers, request.url, options.originPolicy);
@@ -159,9 +161,12 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
       principal,
       requestId: record.requestId,
       headers,
-      note: (outcome, reason) => {
-        record.toolOutcome = { outcome, reason };
-      },
+      // Only the audit trail and the observers read how a tool call ended.
+      note: recordsOutcomes
+        ? (outcome, reason) => {
+            record.toolOutcome = { outcome, reason };
+          }
+        : undefined,
       // Lazy: the Node adapter builds an AbortController on first access (~6 µs a request).
       get signal() {
         return request.signal;

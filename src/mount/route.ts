@@ -3,7 +3,17 @@ import { decideToolAccess, type ToolRequirement } from '../authz/decide.js';
 import type { ScopeHierarchy } from '../authz/scopes.js';
 import { RampartError } from '../core/errors.js';
 import type { Dispatch, DispatchRequest, DispatchResult } from '../protocol/dispatch.js';
+import type { SanitizeOutput } from '../sanitize/from-config.js';
 import type { MountedServer } from './sdk-mount.js';
+
+/** What the mount's routing shares with the boundary's own dispatcher. */
+export interface MountRouteOptions {
+  /** Rampart's own tool names: they win over mounted tools of the same name. */
+  readonly ownTools: ReadonlySet<string>;
+  readonly hierarchy: ScopeHierarchy;
+  readonly limitTool?: ((principal: Principal, tool: string) => void | Promise<void>) | undefined;
+  readonly sanitize?: SanitizeOutput | undefined;
+}
 
 /** Capabilities the mounted server may advertise, and the method that must be allowed for each. */
 const CAPABILITY_METHOD: Readonly<Record<string, string>> = {
@@ -23,14 +33,8 @@ const CAPABILITY_METHOD: Readonly<Record<string, string>> = {
  * - `initialize` and `server/discover` carry the mounted server's identity and the capabilities
  *   that the rules actually let through.
  */
-export function routeWithMount(
-  own: Dispatch,
-  mount: MountedServer,
-  ownTools: ReadonlySet<string>,
-  hierarchy: ScopeHierarchy,
-  limitTool?: (principal: Principal, tool: string) => void | Promise<void>,
-  sanitize?: (result: Record<string, unknown>, tool: string, requestId: string) => Record<string, unknown>,
-): Dispatch {
+export function routeWithMount(own: Dispatch, mount: MountedServer, options: MountRouteOptions): Dispatch {
+  const { ownTools, hierarchy, limitTool, sanitize } = options;
   function authorize(principal: Principal, rule: ToolRequirement): void {
     const decision = decideToolAccess(principal, rule, hierarchy);
     if (decision.allow) return;

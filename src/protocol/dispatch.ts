@@ -5,6 +5,7 @@ import type { ScopeHierarchy } from '../authz/scopes.js';
 import { RampartError } from '../core/errors.js';
 import type { HeaderReader } from '../core/exchange.js';
 import type { UpstreamError } from '../mount/reply.js';
+import type { SanitizeOutput } from '../sanitize/from-config.js';
 import type { Tool, ToolResult } from '../tools/define-tool.js';
 import { describeIssues, formatPath } from '../tools/issues.js';
 import { ToolError, toolError, toToolResult } from '../tools/result.js';
@@ -22,7 +23,7 @@ export interface DispatchOptions {
   readonly listTtlMs: number;
   readonly legacyEnabled: boolean;
   /** Cleans a tool result before it leaves (secrets, control characters, size). */
-  readonly sanitize?: ((result: ToolResult, tool: string, requestId: string) => ToolResult) | undefined;
+  readonly sanitize?: SanitizeOutput | undefined;
   /** Charges a principal for one call of a tool; throws `ERR_RATE_LIMITED` when refused. */
   readonly limitTool?: ((principal: Principal, tool: string) => void | Promise<void>) | undefined;
   /** Called with a handler's unexpected exception; the client sees only a generic error. */

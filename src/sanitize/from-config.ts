@@ -4,13 +4,11 @@ import { ConfigError } from '../core/errors.js';
 import { BUILTIN_RULES, type RedactionRule } from './rules.js';
 import { createSanitizer } from './sanitize.js';
 
+/** Cleans one tool result (or resource read) on its way out; the copy has the input's shape. */
+export type SanitizeOutput = <T extends object>(result: T, tool: string, requestId: string) => T;
+
 /** The output sanitizer from `sanitize`, logging what it redacted (rule ids, never the text). */
-export function sanitizerFromConfig(
-  config: ResolvedConfig,
-  logger: Logger,
-):
-  | ((result: Record<string, unknown>, tool: string, requestId: string) => Record<string, unknown>)
-  | undefined {
+export function sanitizerFromConfig(config: ResolvedConfig, logger: Logger): SanitizeOutput | undefined {
   const settings = config.sanitize;
   if (!settings.enabled) return undefined;
   const disabled = new Set(settings.disabledRules);
@@ -29,11 +27,12 @@ export function sanitizerFromConfig(
     })),
   ];
   const sanitizer = createSanitizer({ rules, maxChars: settings.maxOutputChars });
-  return (result, tool, requestId) => {
-    const { value, report } = sanitizer.result(result);
+  return <T extends object>(result: T, tool: string, requestId: string): T => {
+    const { value, report } = sanitizer.result(result as Record<string, unknown>);
     if (report.redacted.length > 0 || report.truncated || report.controlCharsRemoved > 0) {
       logger.warn({ reqId: requestId, tool, ...report }, 'tool output sanitized');
     }
-    return value;
+    // The walk keeps every key and container: only strings change.
+    return value as T;
   };
 }
