@@ -38,16 +38,33 @@ export interface Reply {
 
 /** The {@link InboundRequest} view of a web `Request`. */
 export function fromFetchRequest(request: Request, remoteAddress?: string): InboundRequest {
-  return {
-    remoteAddress,
-    method: request.method,
-    url: request.url,
-    headers: request.headers,
-    readBody: (maxBytes) => readBody(request, maxBytes),
-    get signal() {
-      return request.signal;
-    },
-  };
+  return new FetchInboundRequest(request, remoteAddress);
+}
+
+/** A class for the lazy `signal` getter: see the Node adapter's `NodeInboundRequest` for why. */
+class FetchInboundRequest implements InboundRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: HeaderReader;
+  readonly #request: Request;
+
+  constructor(
+    request: Request,
+    readonly remoteAddress: string | undefined,
+  ) {
+    this.#request = request;
+    this.method = request.method;
+    this.url = request.url;
+    this.headers = request.headers;
+  }
+
+  readBody(maxBytes: number): Promise<Uint8Array> {
+    return readBody(this.#request, maxBytes);
+  }
+
+  get signal(): AbortSignal {
+    return this.#request.signal;
+  }
 }
 
 /** A web `Response` for a {@link Reply}. */

@@ -51,7 +51,7 @@ export function routeWithMount(own: Dispatch, mount: MountedServer, options: Mou
       message: req.message,
       headers: req.headers,
       principal: req.principal,
-      signal: req.signal,
+      signal: req.signalSource.signal,
     });
   }
 

@@ -6,7 +6,7 @@ import { RampartError } from '../core/errors.js';
 import type { HeaderReader } from '../core/exchange.js';
 import type { UpstreamError } from '../mount/reply.js';
 import type { SanitizeOutput } from '../sanitize/from-config.js';
-import type { Tool, ToolResult } from '../tools/define-tool.js';
+import type { Tool, ToolContext, ToolResult } from '../tools/define-tool.js';
 import { describeIssues, formatPath } from '../tools/issues.js';
 import { ToolError, toolError, toToolResult } from '../tools/result.js';
 import { findUnknownKey } from '../tools/unknown-keys.js';
@@ -38,7 +38,11 @@ export interface DispatchRequest {
   readonly requestId: string;
   /** The request headers, already checked against the body (a mounted server gets the MCP ones). */
   readonly headers: HeaderReader;
-  readonly signal: AbortSignal;
+  /**
+   * Where the abort signal comes from (the inbound request). Read `.signal` only when it is needed:
+   * the Node adapter builds its AbortController on first access (~6 µs a request).
+   */
+  readonly signalSource: { readonly signal: AbortSignal };
   /** Tells the audit trail how a tool call ended. */
   readonly note?: ((outcome: 'allow' | 'deny' | 'error', reason: string) => void) | undefined;
 }
@@ -117,13 +121,10 @@ export function createDispatcher(options: DispatchOptions) {
           );
         }
       }
-      const value = await tool.handler(parsed.data, {
-        principal: req.principal,
-        requestId: req.requestId,
-        get signal() {
-          return req.signal;
-        },
-      });
+      const value = await tool.handler(
+        parsed.data,
+        new CallContext(req.principal, req.requestId, req.signalSource),
+      );
       const result = toToolResult(value);
       req.note?.(result.isError ? 'error' : 'allow', result.isError ? 'tool_error' : 'ok');
       return result;
@@ -210,6 +211,26 @@ export type Dispatch = ReturnType<typeof createDispatcher>;
  * (and remembered, so they do not pay for the failed attempt again).
  */
 const asyncSchemas = new WeakSet<object>();
+/**
+ * A handler's {@link ToolContext}. A class, not an object literal with a getter: such a literal gets
+ * a hidden class of its own per request, which keeps the request alive through young collections.
+ */
+class CallContext implements ToolContext {
+  readonly #source: { readonly signal: AbortSignal };
+
+  constructor(
+    readonly principal: Principal,
+    readonly requestId: string,
+    source: { readonly signal: AbortSignal },
+  ) {
+    this.#source = source;
+  }
+
+  get signal(): AbortSignal {
+    return this.#source.signal;
+  }
+}
+
 function parseArguments(tool: Tool, args: unknown) {
   if (!asyncSchemas.has(tool.input)) {
     try {
