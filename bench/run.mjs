@@ -222,6 +222,12 @@ function waitForMessage(child, predicate, timeoutMs, what) {
   });
 }
 
+/** The server's GC pause totals so far (see bench/servers.mjs). */
+async function gcStats(server) {
+  server.child.send({ cmd: 'gc' });
+  return (await waitForMessage(server.child, (m) => m?.gc, 10_000, 'gc stats')).gc;
+}
+
 async function startServer(contender, params, nodeFlags = []) {
   // stdout goes to /dev/null: Rampart's pino access log is written there, as in production to a pipe.
   const child = spawn('taskset', ['-c', SERVER_CPU, process.execPath, ...nodeFlags, SERVERS], {
@@ -343,11 +349,13 @@ async function benchOne(contender, issuer) {
     const warm = await wrk(WARMUP_SECONDS);
     loudNon2xx(contender.name, 'warm-up', warm);
     const rssWarm = rssMiB(server.pid);
+    const gc0 = await gcStats(server);
     const ticks0 = cpuTicks(server.pid);
     const stat0 = cpuStat(SERVER_CPU);
     const client0 = cpuStat(WRK_CPU);
     const w = await wrk(SECONDS);
     const ticks1 = cpuTicks(server.pid);
+    const gc1 = await gcStats(server);
     const stat1 = cpuStat(SERVER_CPU);
     const client1 = cpuStat(WRK_CPU);
     const cpuNoise = noise(stat0, stat1, ticks1 - ticks0);
@@ -370,6 +378,9 @@ async function benchOne(contender, issuer) {
       cpuSeconds,
       cpuUsPerRequest: (cpuSeconds * 1e6) / w.requests,
       cpuUtilPct: (100 * cpuSeconds) / w.seconds,
+      gcPct: (100 * (gc1.scavengeMs + gc1.majorMs - gc0.scavengeMs - gc0.majorMs)) / (cpuSeconds * 1000),
+      scavengeAvgMs: (gc1.scavengeMs - gc0.scavengeMs) / Math.max(1, gc1.scavenges - gc0.scavenges),
+      majorGcs: gc1.majors - gc0.majors,
       cpu0OtherPct: cpuNoise.otherPct,
       cpu0StealPct: cpuNoise.stealPct,
       cpu1BusyPct: busyPct(client0, client1),
@@ -480,6 +491,8 @@ function printTable(results) {
     ['p99 ms', (r) => fmt(r.p99Ms, 2), 8],
     ['non-2xx', (r) => String(r.non2xx), 8],
     ['CPU µs/req', (r) => fmt(r.cpuUsPerRequest, 1), 11],
+    ['GC %', (r) => fmt(r.gcPct, 1), 5],
+    ['scav ms', (r) => fmt(r.scavengeAvgMs, 2), 8],
     ['CPU %', (r) => fmt(r.cpuUtilPct), 6],
     ['RSS warm', (r) => `${fmt(r.rssWarmMiB, 1)}M`, 9],
     ['RSS end', (r) => `${fmt(r.rssEndMiB, 1)}M`, 9],

@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { Session } from 'node:inspector';
+import { constants as perf, PerformanceObserver } from 'node:perf_hooks';
 
 const params = JSON.parse(process.env.BENCH_PARAMS ?? '{}');
 const HOST = '127.0.0.1';
@@ -21,6 +22,21 @@ const servers = {
   'sdk-v1': serveSdkV1,
   'sdk-v2': serveSdkV2,
 };
+
+// GC pause time by kind, for the bench's GC column: a young-generation collection that takes
+// milliseconds means request objects survive it (promotion), which the CPU time alone hides.
+const gc = { scavengeMs: 0, scavenges: 0, majorMs: 0, majors: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    if (entry.detail?.kind === perf.NODE_PERFORMANCE_GC_MINOR) {
+      gc.scavenges++;
+      gc.scavengeMs += entry.duration;
+    } else {
+      gc.majors++;
+      gc.majorMs += entry.duration;
+    }
+  }
+}).observe({ entryTypes: ['gc'] });
 
 const serve = servers[params.kind];
 if (!serve) {
@@ -42,7 +58,9 @@ function onControl(message) {
     new Promise((resolve, reject) =>
       session.post(method, args, (err, result) => (err ? reject(err) : resolve(result))),
     );
-  if (message?.cmd === 'mem') {
+  if (message?.cmd === 'gc') {
+    process.send?.({ gc: { ...gc } });
+  } else if (message?.cmd === 'mem') {
     const before = process.memoryUsage();
     // With --expose-gc (the flatness check), also report what survives two full collections.
     if (message.gc && typeof globalThis.gc === 'function') {

@@ -1,7 +1,14 @@
 import { fstatSync, ftruncateSync, mkdirSync, readSync, renameSync, statSync } from 'node:fs';
 import { type FileHandle, open as openAsync } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { type ChainHead, checkpointEntry, GENESIS, sealRecord } from './chain.js';
+import {
+  type ChainHead,
+  checkpointEntry,
+  type EncodedEntry,
+  encodeEntry,
+  GENESIS,
+  sealRecord,
+} from './chain.js';
 import { withFileLock } from './file-lock.js';
 import type { AuditEntry } from './record.js';
 import type { AuditSink } from './sink.js';
@@ -34,7 +41,8 @@ export interface FileSinkOptions {
 }
 
 interface Pending {
-  readonly entry: AuditEntry;
+  /** Encoded at append: a waiting record holds three strings, not the entry's objects. */
+  readonly entry: EncodedEntry;
   readonly at: number;
   readonly done?: { resolve(): void; reject(error: unknown): void };
 }
@@ -196,8 +204,9 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
     append(entry) {
       if (closed) throw new Error('audit sink is closed');
       const at = Date.now();
+      const encoded = encodeEntry(entry);
       if (mode === 'buffered') {
-        queue.push({ entry, at });
+        queue.push({ entry: encoded, at });
         // While a write is in flight, the batch it leaves behind is taken when it ends.
         if (queue.length >= BATCH) {
           if (!writing) void flush();
@@ -205,7 +214,7 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
         return undefined;
       }
       return new Promise<void>((resolve, reject) => {
-        queue.push({ entry, at, done: { resolve, reject } });
+        queue.push({ entry: encoded, at, done: { resolve, reject } });
         if (!writing) void flush();
       });
     },

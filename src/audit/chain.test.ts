@@ -1,0 +1,81 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson } from './canonical.js';
+import { GENESIS, hashBody, isoTime, sealRecord } from './chain.js';
+import { AUDIT_EVENTS, type AuditEntry } from './record.js';
+
+const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
+// Strings that need escaping as much as plain ones: quotes, newlines, control and lone surrogates.
+const text = fc.string({ unit: 'binary', maxLength: 40 });
+
+const entry: fc.Arbitrary<AuditEntry & { keyId?: string; mac?: string }> = fc.record({
+  event: fc.constantFrom(...(Object.keys(AUDIT_EVENTS) as (keyof typeof AUDIT_EVENTS)[])),
+  outcome: fc.constantFrom('allow', 'deny', 'error'),
+  reason: maybe(text),
+  principal: maybe(
+    fc.record({
+      iss: text,
+      sub: text,
+      client: maybe(text),
+      auth: text,
+      keyId: maybe(text),
+    }),
+  ),
+  tool: maybe(text),
+  method: maybe(text),
+  rpcId: maybe(fc.oneof(text, fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }))),
+  argsHash: maybe(text),
+  durationMs: maybe(fc.double({ min: 0, max: 1e6, noNaN: true })),
+  ip: maybe(text),
+  protocol: maybe(text),
+  requestId: maybe(text),
+  detail: maybe(fc.dictionary(text, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 })),
+  keyId: maybe(text),
+  mac: maybe(text),
+});
+
+describe('sealRecord', () => {
+  it('writes exactly the canonical JSON that the verifier recomputes', () => {
+    fc.assert(
+      fc.property(
+        entry,
+        fc.integer({ min: 0, max: 2 ** 40 }),
+        fc.integer({ min: 0, max: 4102444800000 }),
+        (e, seq, at) => {
+          const head = { seq, hash: GENESIS };
+          const sealed = sealRecord(e, head, at);
+          const parsed = JSON.parse(sealed.line) as Record<string, unknown>;
+          const { hash, ...body } = parsed;
+          expect(hash).toBe(sealed.hash);
+          expect(sealed.line).toBe(`${canonicalJson(body).slice(0, -1)},"hash":"${hash}"}`);
+          expect(hashBody(body)).toBe(hash);
+          expect(body.seq).toBe(seq + 1);
+          expect(body.prev).toBe(GENESIS);
+          expect(body.ts).toBe(new Date(at).toISOString());
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps a newline inside a field from starting another line', () => {
+    const sealed = sealRecord(
+      { event: 'tool.call', outcome: 'allow', tool: 'x\n{"event":"forged"}' },
+      { seq: 0, hash: GENESIS },
+      0,
+    );
+    expect(sealed.line).not.toContain('\n');
+  });
+});
+
+describe('isoTime', () => {
+  it('matches Date#toISOString, also across second boundaries and out of order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 4102444800000 }), { minLength: 1 }), (times) => {
+        for (const at of [...times, ...times.map((t) => t + 1), ...times.map((t) => t - 1)]) {
+          if (at >= 0) expect(isoTime(at)).toBe(new Date(at).toISOString());
+        }
+      }),
+    );
+  });
+});
