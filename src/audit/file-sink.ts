@@ -10,7 +10,6 @@ import {
   sealRecord,
 } from './chain.js';
 import { withFileLock } from './file-lock.js';
-import type { AuditEntry } from './record.js';
 import type { AuditSink } from './sink.js';
 
 /** Options of {@link openFileSink}. */

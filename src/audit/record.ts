@@ -19,6 +19,13 @@ export const AUDIT_EVENTS = {
     'The detector saw an address or principal cross a threshold (detail says which, how many, in what window).',
   checkpoint: 'A keyed checkpoint over the chain so far.',
   'log.rotated': 'The first record of a log file after rotation; detail.previous names the file before it.',
+  'oauth.client.registered':
+    'A client registered itself with the authorization server (detail: client id, name, redirect URIs).',
+  'oauth.login.failed': 'A wrong user or password on the login page (detail: the client; the user as typed).',
+  'oauth.grant.approved': 'A user approved a client (detail: grant, client, scopes).',
+  'oauth.grant.denied': 'A user denied a client, or gave up after failed sign-ins (detail: client).',
+  'oauth.grant.revoked':
+    'A grant and every token issued from it were revoked (detail: grant, client, why: revoked by its client, code replayed, refresh token reused, …).',
 } as const;
 
 /** Every field a record may have, in the order docs/audit.md lists them. */

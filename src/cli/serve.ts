@@ -50,16 +50,20 @@ export async function serveCommand(argv: string[]): Promise<void> {
     raw.server = { ...raw.server, port };
   }
   if (values.host) raw.server = { ...raw.server, host: values.host };
+  // The demo runs its own authorization server unless the configuration says otherwise.
+  if (values.demo && raw.oauth?.enabled === undefined) raw.oauth = { ...raw.oauth, enabled: true };
   const config = resolveConfig(raw);
 
   let tools: Tool[];
   let mount: MountOptions | undefined;
   let closeTools = async () => {};
   let minted: Awaited<ReturnType<typeof prepareDemo>>['mintedKeys'] = [];
+  let passwords: Awaited<ReturnType<typeof prepareDemo>>['mintedPasswords'] = [];
   if (values.demo) {
     const demo = await prepareDemo(config);
     tools = demo.tools;
     minted = demo.mintedKeys;
+    passwords = demo.mintedPasswords;
     closeTools = demo.close;
   } else {
     ({ tools, mount } = await loadTools(values.tools as string));
@@ -71,12 +75,21 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const out = process.stdout;
   out.write(`Rampart MCP endpoint:          ${rampart.resourceUrl}\n`);
   out.write(`Protected resource metadata:   ${rampart.resourceMetadataUrl}\n`);
+  if (config.oauth.enabled) {
+    out.write(
+      `OAuth authorization server:    ${new URL(rampart.resourceUrl).origin}/.well-known/oauth-authorization-server\n`,
+    );
+  }
   if (tools.length > 0) out.write(`Tools: ${tools.map((t) => t.name).join(', ')}\n`);
   if (mount) out.write(`Mounted SDK server, tools: ${Object.keys(mount.tools).join(', ')}\n`);
   if (minted.length > 0) {
     out.write('\nFirst start: API keys minted. They are shown once and never again; store them now.\n');
     for (const k of minted)
       out.write(`  ${k.label.padEnd(9)} (user ${k.user}, ${k.scopes}):\n    ${k.key}\n`);
+    if (passwords.length > 0) {
+      out.write("\nSign-in passwords for the authorization server's login page (shown once):\n");
+      for (const p of passwords) out.write(`  ${p.user.padEnd(9)} ${p.password}\n`);
+    }
     out.write('\nTry it:\n');
     out.write(
       `  curl -s ${rampart.resourceUrl} -H 'Authorization: Bearer <key>' -H 'Content-Type: application/json' \\\n` +

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { recordAdminAction } from '../audit/admin-action.js';
+import { setUserPassword } from '../oauth/users.js';
 import { openKeyStore } from '../stores/key-store.js';
 import { parseCommand } from './args.js';
 import { keyStorePath, loadCliConfig } from './context.js';
@@ -9,6 +11,8 @@ export const USERS_HELP = `Usage: rampart users <command> [options]
 Commands:
   add USER [--roles admin,ops]   Add a user (roles apply to all of the user's keys)
   roles USER --roles admin,ops   Replace a user's roles
+  password USER --password-stdin Set the sign-in password (login page of the authorization server)
+  password USER --generate       Set a generated password and print it once
   list                           List users and their roles
   remove USER                    Remove a user and revoke all of its keys
 
@@ -19,7 +23,15 @@ Options:
 
 /** `rampart users …` */
 export async function usersCommand(argv: string[]): Promise<void> {
-  const parsed = parseCommand(argv, { roles: { type: 'string' } }, USERS_HELP);
+  const parsed = parseCommand(
+    argv,
+    {
+      roles: { type: 'string' },
+      'password-stdin': { type: 'boolean', default: false },
+      generate: { type: 'boolean', default: false },
+    },
+    USERS_HELP,
+  );
   if (!parsed) return;
   const { command: sub, values } = parsed;
   const [user] = parsed.args;
@@ -45,6 +57,19 @@ export async function usersCommand(argv: string[]): Promise<void> {
         return values.json
           ? printJson({ id: user, roles })
           : void process.stdout.write(`Roles of ${user}: ${roles.join(', ') || '(none)'}\n`);
+      case 'password': {
+        if (!user || values['password-stdin'] === values.generate) {
+          throw new CliError('usage: rampart users password USER (--password-stdin | --generate)', 2);
+        }
+        const password = values.generate ? randomBytes(16).toString('base64url') : await readFirstLine();
+        if (password.length < 8) throw new CliError('a password needs at least 8 characters', 2);
+        if (!(await setUserPassword(store.db, user, password))) throw new CliError(`no user ${user}`);
+        await recordAdminAction(config, 'user.updated', { userId: user, password: 'set' });
+        if (values.json) return printJson({ id: user, ...(values.generate ? { password } : {}) });
+        return void process.stdout.write(
+          values.generate ? `Password of ${user} (shown once): ${password}\n` : `Password of ${user} set\n`,
+        );
+      }
       case 'list': {
         const users = await keys.listUsers();
         return values.json ? printJson(users) : printTable(users, ['id', 'roles']);
@@ -62,4 +87,14 @@ export async function usersCommand(argv: string[]): Promise<void> {
   } finally {
     await store.close();
   }
+}
+
+/** The first line of standard input, without its line ending. */
+async function readFirstLine(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    if ((chunk as Buffer).includes(0x0a)) break;
+  }
+  return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
 }

@@ -315,12 +315,59 @@ const loggingSchema = z
   })
   .prefault({});
 
+const oauthClientSchema = z.strictObject({
+  clientId: z.string().min(1).max(255),
+  clientName: z.string().min(1).max(200).optional(),
+  redirectUris: z.array(z.string().min(1).max(2048)).min(1).max(10),
+  clientSecret: secretRef.optional().describe('Makes the client confidential (client_secret_basic or _post)'),
+  tokenEndpointAuthMethod: z.enum(['none', 'client_secret_basic', 'client_secret_post']).optional(),
+  scope: z.string().max(1000).optional().describe('Space-separated scopes the client may ask for'),
+});
+
+const oauthSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe('The embedded OAuth 2.1 authorization server'),
+    accessTokenTtlSeconds: z.number().int().min(60).max(3600).default(600),
+    refreshTokenTtlSeconds: z.number().int().min(300).max(7_776_000).default(2_592_000),
+    codeTtlSeconds: z.number().int().min(10).max(600).default(60),
+    scopes: z
+      .strictObject({
+        default: z
+          .array(scopeToken)
+          .default(['mcp:read', 'mcp:write'])
+          .describe('Scopes every user may grant'),
+        byRole: z
+          .record(z.string().min(1), z.array(scopeToken))
+          .default({ admin: ['mcp:admin'] })
+          .describe('Scopes a role adds'),
+      })
+      .prefault({}),
+    registration: z
+      .strictObject({
+        enabled: z.boolean().default(true).describe('Dynamic Client Registration (RFC 7591)'),
+        rate: z.string().default('20/hour').describe('Registrations per client address'),
+      })
+      .prefault({}),
+    clientMetadataDocuments: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        dangerouslyAllowPrivateAddresses: z
+          .boolean()
+          .default(false)
+          .describe('Fetch documents from loopback and private addresses and over http: development only'),
+      })
+      .prefault({}),
+    clients: z.array(oauthClientSchema).default([]).describe('Pre-registered clients'),
+  })
+  .prefault({});
+
 /** The whole configuration. */
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
   server: serverSchema,
   protocol: protocolSchema,
   auth: authSchema,
+  oauth: oauthSchema,
   authorization: authorizationSchema,
   rateLimit: rateLimitSchema,
   audit: auditSchema,

@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import { openAuditSink } from '../audit/open.js';
 import type { AuditSink } from '../audit/sink.js';
 import { createAuthenticator } from '../auth/authenticate.js';
+import type { JwtVerifier } from '../auth/jwt/verifier.js';
 import type { Principal } from '../auth/principal.js';
 import { buildResourceMetadata, resourceMetadataUrl } from '../auth/resource-metadata.js';
 import type { TokenVerifier } from '../auth/verifier.js';
@@ -12,6 +13,7 @@ import { detectionFromConfig } from '../detect/from-config.js';
 import type { MountOptions } from '../mount/options.js';
 import { routeWithMount } from '../mount/route.js';
 import { createSdkMount } from '../mount/sdk-mount.js';
+import { authorizationServerFromConfig } from '../oauth/from-config.js';
 import { createDispatcher } from '../protocol/dispatch.js';
 import { createSessionStore } from '../protocol/sessions.js';
 import { createClientIpResolver } from '../ratelimit/client-ip.js';
@@ -147,7 +149,24 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
         logger,
       })
     : undefined;
-  const verifiers = options.verifiers ?? (await createVerifiers(config, resourceUrl, logger));
+  const https = publicUrl.protocol === 'https:';
+  const baseHeaders = securityHeaders(https ? server.tls.hstsMaxAgeSeconds : undefined);
+  const oauth =
+    options.verifiers === undefined
+      ? await authorizationServerFromConfig(config, { publicUrl, resourceUrl, logger, baseHeaders })
+      : undefined;
+  let verifiers: readonly TokenVerifier[];
+  try {
+    verifiers = options.verifiers ?? (await createVerifiers(config, resourceUrl, logger, oauth?.issuer));
+  } catch (error) {
+    await oauth?.close();
+    throw error;
+  }
+  if (oauth) {
+    // A revocation ends cached verifications at once; the next use of each token is checked again.
+    const jwt = verifiers.find((v): v is JwtVerifier => 'clearCache' in v);
+    oauth.server.onRevoke = () => jwt?.clearCache();
+  }
   if (verifiers.length === 0) {
     throw new ConfigError(
       'auth',
@@ -162,12 +181,18 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
         : (options.audit ??
           (await openAuditSink(config, (err) => logger.error({ err }, 'audit write failed'))));
   } catch (error) {
-    await Promise.all(verifiers.map((v) => v.close?.()));
+    await Promise.all([...verifiers.map((v) => v.close?.()), oauth?.close()]);
     throw error;
   }
+  if (oauth && audit) {
+    const sink = audit;
+    oauth.server.audit = (entry) => {
+      // The authorization server's events are not on a tool's answer path: buffered either way.
+      const stored = sink.append(entry);
+      stored?.catch((err: unknown) => logger.error({ err }, 'audit record not stored'));
+    };
+  }
   const hierarchy = createScopeHierarchy(authorization.hierarchy);
-  const https = publicUrl.protocol === 'https:';
-  const baseHeaders = securityHeaders(https ? server.tls.hstsMaxAgeSeconds : undefined);
   const originPolicy = createOriginPolicy({
     publicUrl,
     bindHost: server.host,
@@ -230,12 +255,16 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
   const app = createRoutes({
     resourceMetadata: buildResourceMetadata({
       resource: resourceUrl,
-      authorizationServers: config.auth.jwt.issuers.map((i) => i.issuer),
+      authorizationServers: [
+        ...(oauth ? [oauth.server.issuer] : []),
+        ...config.auth.jwt.issuers.map((i) => i.issuer),
+      ],
       scopesSupported: authorization.scopes,
       resourceName: protocol.serverName,
     }),
     mcpPath: server.path,
     baseHeaders,
+    authorizationServer: oauth?.server.app,
     isDraining: () => draining,
     logger,
     metrics: metrics && {
@@ -253,7 +282,7 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     fetch: async (request, info) =>
       pathOf(request.url) === server.path
         ? toResponse(await mcp(fromFetchRequest(request, info?.remoteAddress)))
-        : app.fetch(request),
+        : app.fetch(request, { remoteAddress: info?.remoteAddress }),
     endpoint: { path: server.path, handle: mcp },
     config,
     resourceUrl,
@@ -270,6 +299,7 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
         mounted?.close(),
         audit?.close(),
         rateLimit?.store.close?.(),
+        oauth?.close(),
       ]);
     },
   };

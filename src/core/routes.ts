@@ -12,6 +12,8 @@ export interface RoutesOptions {
   /** The RFC 9728 document, served at `/.well-known/oauth-protected-resource[/mcp path]`. */
   readonly resourceMetadata: object;
   readonly mcpPath: string;
+  /** The embedded authorization server's routes, when it is on. */
+  readonly authorizationServer?: Hono<{ Bindings: { remoteAddress?: string } }> | undefined;
   readonly baseHeaders: Readonly<Record<string, string>>;
   readonly isDraining: () => boolean;
   readonly logger: Logger;
@@ -32,10 +34,10 @@ export interface RoutesOptions {
  * Every route but the MCP endpoint (which `createRampart` matches before the router): protected
  * resource metadata, health and readiness, and `/metrics`. Anything else is a 404.
  */
-export function createRoutes(options: RoutesOptions): Hono {
+export function createRoutes(options: RoutesOptions): Hono<{ Bindings: { remoteAddress?: string } }> {
   const { baseHeaders, logger } = options;
   const metadata = JSON.stringify(options.resourceMetadata);
-  const app = new Hono();
+  const app = new Hono<{ Bindings: { remoteAddress?: string } }>();
   const wellKnown = '/.well-known/oauth-protected-resource';
   for (const route of new Set([`${wellKnown}${options.mcpPath}`, wellKnown])) {
     app.get(
@@ -52,6 +54,7 @@ export function createRoutes(options: RoutesOptions): Hono {
         }),
     );
   }
+  if (options.authorizationServer) app.route('/', options.authorizationServer);
   app.get('/healthz', () => json({ status: 'ok' }, 200, baseHeaders));
   app.get('/readyz', () =>
     options.isDraining()

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { JwtIssuerOptions } from '../auth/jwt/options.js';
 import type { TokenVerifier } from '../auth/verifier.js';
 import type { ResolvedConfig } from '../config/index.js';
 
@@ -12,6 +13,7 @@ export async function createVerifiers(
   config: ResolvedConfig,
   resourceUrl: string,
   logger: Logger,
+  embeddedIssuer?: JwtIssuerOptions,
 ): Promise<TokenVerifier[]> {
   const verifiers: TokenVerifier[] = [];
   if (config.auth.apiKeys.enabled) {
@@ -34,21 +36,24 @@ export async function createVerifiers(
     });
   }
   const { jwt } = config.auth;
-  if (jwt.issuers.length > 0) {
+  if (jwt.issuers.length > 0 || embeddedIssuer) {
     const { createJwtVerifier } = await import('../auth/jwt/index.js');
     verifiers.push(
       createJwtVerifier({
-        issuers: jwt.issuers.map((issuer) => ({
-          issuer: issuer.issuer,
-          ...(issuer.jwksUrl ? { jwksUrl: issuer.jwksUrl } : {}),
-          ...(issuer.jwksFile ? { jwksFile: issuer.jwksFile } : {}),
-          algorithms: [...issuer.algorithms],
-          audience: resourceUrl,
-          requiredTyp: issuer.requiredTyp,
-          scopeClaim: issuer.scopeClaim,
-          ...(issuer.rolesClaim ? { rolesClaim: issuer.rolesClaim } : {}),
-          clockToleranceSeconds: issuer.clockToleranceSeconds,
-        })),
+        issuers: [
+          ...(embeddedIssuer ? [embeddedIssuer] : []),
+          ...jwt.issuers.map((issuer) => ({
+            issuer: issuer.issuer,
+            ...(issuer.jwksUrl ? { jwksUrl: issuer.jwksUrl } : {}),
+            ...(issuer.jwksFile ? { jwksFile: issuer.jwksFile } : {}),
+            algorithms: [...issuer.algorithms],
+            audience: resourceUrl,
+            requiredTyp: issuer.requiredTyp,
+            scopeClaim: issuer.scopeClaim,
+            ...(issuer.rolesClaim ? { rolesClaim: issuer.rolesClaim } : {}),
+            clockToleranceSeconds: issuer.clockToleranceSeconds,
+          })),
+        ],
         maxTokenBytes: jwt.maxTokenBytes,
         cache: { maxEntries: jwt.cacheMaxEntries, maxTtlSeconds: jwt.cacheMaxTtlSeconds },
         jwksTimeoutMs: jwt.jwksTimeoutMs,

@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { recordAdminAction } from '../audit/admin-action.js';
 import { auditLogPath } from '../audit/open.js';
 import type { ResolvedConfig } from '../config/index.js';
+import { setUserPassword } from '../oauth/users.js';
 import { openKeyStore } from '../stores/key-store.js';
 import type { Tool } from '../tools/index.js';
 import { DEMO_USERS, openDemoDb } from './db.js';
@@ -15,6 +17,8 @@ export const DEMO_DOCS_DIR = fileURLToPath(new URL('../../demo/docs', import.met
 export interface Demo {
   readonly tools: Tool[];
   readonly mintedKeys: ReadonlyArray<{ label: string; user: string; scopes: string; key: string }>;
+  /** Sign-in passwords for the authorization server's login page, set on first start (shown once). */
+  readonly mintedPasswords: ReadonlyArray<{ user: string; password: string }>;
   close(): Promise<void>;
 }
 
@@ -27,6 +31,7 @@ export async function prepareDemo(config: ResolvedConfig): Promise<Demo> {
   const db = await openDemoDb(join(config.storage.dataDir, 'demo.db'));
   const store = await openKeyStore(join(config.storage.dataDir, 'rampart.db'));
   const mintedKeys: { label: string; user: string; scopes: string; key: string }[] = [];
+  const mintedPasswords: { user: string; password: string }[] = [];
   try {
     const users = await store.keys.listUsers();
     if (users.length === 0) {
@@ -50,6 +55,10 @@ export async function prepareDemo(config: ResolvedConfig): Promise<Demo> {
       mintedKeys.push({ label: 'read-only', user: 'bob', scopes: 'mcp:read', key: reader.key });
       for (const user of DEMO_USERS) {
         await recordAdminAction(config, 'user.created', { userId: user.id, roles: [...user.roles] });
+        // 128 bits, typeable: the login page is how a person approves an MCP client.
+        const password = randomBytes(16).toString('base64url');
+        await setUserPassword(store.db, user.id, password);
+        mintedPasswords.push({ user: user.id, password });
       }
       for (const { record } of [admin, reader]) {
         await recordAdminAction(config, 'key.created', {
@@ -71,6 +80,7 @@ export async function prepareDemo(config: ResolvedConfig): Promise<Demo> {
       auditFile: config.audit.enabled && config.audit.sink === 'file' ? auditLogPath(config) : undefined,
     }),
     mintedKeys,
+    mintedPasswords,
     close: () => db.destroy(),
   };
 }

@@ -61,12 +61,17 @@ describe('migrateToLatest', () => {
       const tables = await db.introspection.getTables();
       expect(tables.map((t) => t.name).sort()).toEqual([
         'api_keys',
+        'oauth_clients',
+        'oauth_codes',
+        'oauth_grants',
+        'oauth_refresh_tokens',
+        'oauth_signing_keys',
         'rampart_migration',
         'rampart_migration_lock',
         'rampart_users',
       ]);
       const applied = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)}`.execute(db);
-      expect(applied.rows.map((r) => r.name)).toEqual(['0001_users_and_api_keys']);
+      expect(applied.rows.map((r) => r.name)).toEqual(['0001_users_and_api_keys', '0002_oauth']);
       await db.destroy();
     }
   });
@@ -102,7 +107,7 @@ describe('migrateToLatest', () => {
     const path = join(dir, 'race.db');
     const dbs = Array.from({ length: 4 }, () => openSqlite(path));
     await Promise.all(dbs.map((db) => migrateToLatest(db)));
-    expect((await dbs[3]!.introspection.getTables()).length).toBe(4);
+    expect((await dbs[3]!.introspection.getTables()).length).toBe(9);
     for (const db of dbs) await db.destroy();
   });
 });

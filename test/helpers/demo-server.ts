@@ -18,6 +18,8 @@ export interface DemoServer {
   readonly running: RunningServer;
   readonly dataDir: string;
   readonly keys: { readonly admin: string; readonly reader: string; readonly aliceWriter: string };
+  /** Login-page passwords of the demo users (alice is an admin, bob is not). */
+  readonly passwords: Readonly<Record<string, string>>;
   /** Mints another key. */
   mintKey(
     user: string,
@@ -70,6 +72,7 @@ export async function startDemoServer(config: RampartConfigInput = {}): Promise<
     running,
     dataDir,
     keys: { admin, reader, aliceWriter },
+    passwords: Object.fromEntries(demo.mintedPasswords.map((p) => [p.user, p.password])),
     mintKey,
     async stop() {
       await running.close();

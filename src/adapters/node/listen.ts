@@ -56,12 +56,15 @@ export async function listen(rampart: Rampart, options: ListenOptions = {}): Pro
 
   let inFlight = 0;
   let idle: (() => void) | undefined;
-  const handler = getRequestListener((request) => rampart.fetch(request), {
-    errorHandler: (err) => {
-      rampart.logger.error({ err }, 'node adapter error');
-      return new Response(null, { status: 500 });
+  const handler = getRequestListener(
+    (request, env) => rampart.fetch(request, { remoteAddress: env.incoming.socket.remoteAddress }),
+    {
+      errorHandler: (err) => {
+        rampart.logger.error({ err }, 'node adapter error');
+        return new Response(null, { status: 500 });
+      },
     },
-  });
+  );
   const { endpoint } = rampart;
   const scheme = cfg.tls.enabled ? 'https' : 'http';
   const serveMcp = async (req: IncomingMessage, res: ServerResponse) => {

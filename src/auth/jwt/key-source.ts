@@ -43,6 +43,8 @@ export function createKeySource(spec: KeySourceSpec, options: KeySourceOptions):
   switch (spec.kind) {
     case 'inline':
       return guard(localSet(spec.jwks, `${options.path}.jwks`));
+    case 'resolver':
+      return guard(spec.getKey);
     case 'file':
       return guard(fileSet(spec.file, options));
     case 'url':

@@ -1,3 +1,4 @@
+import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import { ConfigError } from '../../core/errors.js';
 import { DEFAULT_JWT_ALGORITHMS, JWT_ALGORITHMS } from './algorithms.js';
 
@@ -9,8 +10,15 @@ export interface JwtIssuerOptions {
   jwksUrl?: string;
   /** Path to a JWKS JSON file: read at construction, re-read for an unknown `kid` at the cooldown rate. */
   jwksFile?: string;
-  /** Inline public keys, for tests and embedded authorization servers. */
+  /** Inline public keys, for tests. */
   jwks?: { keys: JsonWebKey[] };
+  /** A key resolver in this process: the embedded authorization server's, which rotates keys. */
+  getKey?: JWTVerifyGetKey;
+  /**
+   * An extra check after the signature and claims: `true` refuses the token (reason `revoked`).
+   * The embedded authorization server refuses tokens of revoked grants this way.
+   */
+  isRevoked?: (payload: JWTPayload) => boolean | Promise<boolean>;
   /**
    * Accepted `alg` values, checked before any key is resolved (default `['RS256','ES256','PS256','EdDSA']`).
    * `none` and the shared-secret `HS*` algorithms are refused at construction.
@@ -52,7 +60,8 @@ export interface JwtVerifierOptions {
 export type KeySourceSpec =
   | { readonly kind: 'url'; readonly url: URL }
   | { readonly kind: 'file'; readonly file: string }
-  | { readonly kind: 'inline'; readonly jwks: { keys: JsonWebKey[] } };
+  | { readonly kind: 'inline'; readonly jwks: { keys: JsonWebKey[] } }
+  | { readonly kind: 'resolver'; readonly getKey: JWTVerifyGetKey };
 
 /** An issuer's options with defaults applied and checked. */
 export interface ResolvedIssuer {
@@ -66,6 +75,7 @@ export interface ResolvedIssuer {
   readonly rolesClaim: string | undefined;
   readonly clientIdClaims: readonly string[];
   readonly toleranceSeconds: number;
+  readonly isRevoked?: ((payload: JWTPayload) => boolean | Promise<boolean>) | undefined;
 }
 
 const ASYMMETRIC: ReadonlySet<string> = new Set(JWT_ALGORITHMS);
@@ -106,6 +116,7 @@ export function resolveIssuer(options: JwtIssuerOptions, index: number): Resolve
     rolesClaim: options.rolesClaim,
     clientIdClaims: [...clientIdClaims],
     toleranceSeconds,
+    isRevoked: options.isRevoked,
   };
 }
 
@@ -125,8 +136,12 @@ function resolveAlgorithms(algorithms: string[] | undefined, path: string): read
 }
 
 function resolveKeySource(options: JwtIssuerOptions, path: string): KeySourceSpec {
-  const given = [options.jwksUrl, options.jwksFile, options.jwks].filter((s) => s !== undefined);
-  if (given.length !== 1) throw new ConfigError(path, 'set exactly one of jwksUrl, jwksFile and jwks');
+  const given = [options.jwksUrl, options.jwksFile, options.jwks, options.getKey].filter(
+    (s) => s !== undefined,
+  );
+  if (given.length !== 1)
+    throw new ConfigError(path, 'set exactly one of jwksUrl, jwksFile, jwks and getKey');
+  if (options.getKey !== undefined) return { kind: 'resolver', getKey: options.getKey };
   if (options.jwks !== undefined) return { kind: 'inline', jwks: options.jwks };
   if (options.jwksFile !== undefined) {
     if (typeof options.jwksFile !== 'string' || options.jwksFile === '')

@@ -3,6 +3,7 @@ import { RampartError } from '../../core/errors.js';
 /** Why a token was refused. Only logs see it; the client sees one fixed error for all of them. */
 export type JwtRejectionReason =
   | 'too_large'
+  | 'revoked'
   | 'malformed'
   | 'unknown_issuer'
   | 'alg_not_allowed'

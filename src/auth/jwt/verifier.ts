@@ -11,6 +11,8 @@ import { VerifiedTokenCache } from './token-cache.js';
 export interface JwtVerifier extends TokenVerifier {
   /** Cache hits and misses since construction, and the number of cached tokens. */
   stats(): { cacheHits: number; cacheMisses: number; cacheSize: number };
+  /** Forgets every verified token: after a revocation, the next use of each is checked afresh. */
+  clearCache(): void;
 }
 
 interface Issuer extends ResolvedIssuer {
@@ -111,6 +113,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
       throw invalidToken('iat_in_future');
     const claims = readTokenClaims(payload, issuer);
     if (claims === undefined) throw invalidToken('bad_subject');
+    if (issuer.isRevoked && (await issuer.isRevoked(payload))) throw invalidToken('revoked');
     return { ...claims, issuer: issuer.issuer };
   }
 
@@ -131,6 +134,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
       return toPrincipal(verified);
     },
     stats: () => cache.stats(),
+    clearCache: () => cache.clear(),
     close() {
       cache.clear();
     },

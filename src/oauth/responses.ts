@@ -1,0 +1,68 @@
+import { OAuthError } from './errors.js';
+
+/** A JSON body, never cached (RFC 6749 §5.1: `Cache-Control: no-store` on token responses). */
+export function oauthJson(
+  body: unknown,
+  status: number,
+  baseHeaders: Readonly<Record<string, string>>,
+  extra: Record<string, string> = {},
+): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: {
+      ...baseHeaders,
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      pragma: 'no-cache',
+      ...extra,
+    },
+  });
+}
+
+/**
+ * The one mapper from errors to OAuth error responses (RFC 6749 §5.2). An {@link OAuthError}
+ * gives its code and description; anything else is a `server_error` with no detail.
+ */
+export function oauthErrorResponse(error: unknown, baseHeaders: Readonly<Record<string, string>>): Response {
+  if (error instanceof OAuthError) {
+    const extra: Record<string, string> =
+      error.error === 'invalid_client' && error.status === 401
+        ? { 'www-authenticate': 'Basic realm="rampart"' }
+        : {};
+    return oauthJson(
+      { error: error.error, error_description: error.message },
+      error.status,
+      baseHeaders,
+      extra,
+    );
+  }
+  return oauthJson({ error: 'server_error', error_description: 'internal error' }, 500, baseHeaders);
+}
+
+/** Reads an `application/x-www-form-urlencoded` body with a size cap; repeated parameters are refused (RFC 6749 §3.1). */
+export async function readForm(request: Request, maxBytes = 16_384): Promise<Map<string, string>> {
+  const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') {
+    throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
+  }
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > maxBytes) throw new OAuthError('invalid_request', 'the body is too large');
+  const text = await request.text();
+  if (text.length > maxBytes) throw new OAuthError('invalid_request', 'the body is too large');
+  return uniqueParams(new URLSearchParams(text));
+}
+
+/** Parameters as a map; a parameter given twice is an error (RFC 6749 §3.1, §3.2). */
+export function uniqueParams(params: URLSearchParams): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [key, value] of params) {
+    if (out.has(key)) throw new OAuthError('invalid_request', `the parameter ${safeName(key)} is repeated`);
+    out.set(key, value);
+  }
+  return out;
+}
+
+/** A parameter name fit to quote in a description: the known ones only. */
+export function safeName(name: string): string {
+  return /^[a-z_]{1,32}$/.test(name) ? name : '(unknown)';
+}
