@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { Session } from 'node:inspector';
-import { constants as perf, PerformanceObserver } from 'node:perf_hooks';
+import { PerformanceObserver, constants as perf } from 'node:perf_hooks';
 
 const params = JSON.parse(process.env.BENCH_PARAMS ?? '{}');
 const HOST = '127.0.0.1';

@@ -358,6 +358,31 @@ const oauthSchema = z
       })
       .prefault({}),
     clients: z.array(oauthClientSchema).default([]).describe('Pre-registered clients'),
+    upstream: z
+      .strictObject({
+        issuer: z
+          .url()
+          .describe(
+            'The OpenID provider; its discovery document is read from <issuer>/.well-known/openid-configuration',
+          ),
+        name: z.string().min(1).max(64).describe('Shown on the consent page: "continue with <name>"'),
+        clientId: z.string().min(1).max(255).describe("Rampart's registration at the provider"),
+        clientSecret: secretRef.optional(),
+        tokenEndpointAuthMethod: z
+          .enum(['client_secret_basic', 'client_secret_post', 'none'])
+          .default('client_secret_basic'),
+        scopes: z.array(z.string().min(1)).default(['openid', 'email', 'profile']),
+        subjectClaim: z.string().min(1).default('sub'),
+        groupsClaim: z.string().min(1).optional().describe('e.g. cognito:groups, groups, roles'),
+        roles: z.record(z.string(), z.string().min(1)).default({}).describe('Upstream group -> Rampart role'),
+        userIdPrefix: z
+          .string()
+          .regex(/^[A-Za-z0-9._@-]{0,32}$/)
+          .default('sso.')
+          .describe('Prefix of the user ids made from upstream subjects'),
+      })
+      .optional()
+      .describe('Sign users in at an upstream OpenID provider (Cognito, Entra ID, Auth0, Okta, Keycloak)'),
   })
   .prefault({});
 

@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { clientLabel, formTargetOf, readCookie, sameSecret } from './browser.js';
 import type { OAuthClient } from './client.js';
 import { type AuthorizationServerContext, allowedScopes } from './context.js';
 import { OAuthError } from './errors.js';
@@ -6,7 +7,8 @@ import { PAGE_STYLE, renderConsentPage, renderErrorPage } from './page.js';
 import { isS256Challenge } from './pkce.js';
 import { findRedirectUri } from './redirect-uri.js';
 import { readForm, uniqueParams } from './responses.js';
-import { signIn } from './users.js';
+import type { Upstream, UpstreamIdentity, UpstreamStart } from './upstream.js';
+import { type SignedInUser, signIn, upsertUpstreamUser } from './users.js';
 
 /** A validated authorization request waiting for the user's decision. */
 interface PendingAuthorization {
@@ -51,6 +53,12 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
     const id = randomBytes(16).toString('base64url');
     pending.set(id, p);
     return id;
+  }
+
+  /** Where the consent form may lead: back to the client, or on to the identity provider. */
+  async function formTargets(redirectUri: string): Promise<string> {
+    const client = formTargetOf(redirectUri);
+    return ctx.upstream ? `${client} ${await ctx.upstream.authorizationOrigin()}` : client;
   }
 
   function page(body: string, status: number, formTarget: string | undefined, cookie?: string): Response {
@@ -98,6 +106,7 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
       ),
       scopes: p.scopes.map((name) => ({ name, description: SCOPE_DESCRIPTIONS[name] ?? '' })),
       resource: ctx.resource,
+      upstreamName: ctx.upstream?.name,
       ...extra,
     });
   }
@@ -152,7 +161,7 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
       attempts: 0,
     };
     const id = remember(p);
-    return page(view(id, p), 200, formTargetOf(redirectUri), cookieFor(csrf));
+    return page(view(id, p), 200, await formTargets(redirectUri), cookieFor(csrf));
   }
 
   async function post(request: Request): Promise<Response> {
@@ -187,6 +196,7 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
       denied('denied_by_user');
       return back({ error: 'access_denied', error_description: 'the user denied the request' });
     }
+    if (ctx.upstream) return startUpstream(id, back);
     const username = form.get('username') ?? '';
     const user = await signIn(ctx.db, username, form.get('password') ?? '');
     if (!user) {
@@ -205,9 +215,23 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
       return page(
         view(id, p, { error: 'Wrong user or password.', username }),
         401,
-        formTargetOf(p.redirectUri),
+        await formTargets(p.redirectUri),
       );
     }
+    return approve(id, p, user, 'password');
+  }
+
+  /** Issues the code for an approved request, and sends it back to the client. */
+  async function approve(
+    id: string,
+    p: PendingAuthorization,
+    user: SignedInUser,
+    auth: 'password' | 'upstream',
+  ): Promise<Response> {
+    const back = (params: Record<string, string | undefined>) => {
+      pending.delete(id);
+      return redirectBack(p.redirectUri, { ...params, state: p.state });
+    };
     const allowed = allowedScopes(ctx.scopePolicy, user.roles);
     const granted = p.scopes.filter((s) => allowed.has(s));
     if (granted.length === 0) {
@@ -237,10 +261,119 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
     ctx.audit({
       event: 'oauth.grant.approved',
       outcome: 'allow',
-      principal: { iss: ctx.issuer, sub: user.id, auth: 'password', client: p.client.clientId },
+      principal: { iss: ctx.issuer, sub: user.id, auth, client: p.client.clientId },
       detail: { grantId: grant.id, clientId: p.client.clientId, scopes: granted },
     });
     return back({ code });
+  }
+
+  // ---- signing in through an upstream identity provider ------------------------------------------
+
+  const upstreamCookie = ctx.https ? '__Host-rampart_upstream' : 'rampart_upstream';
+  /** Upstream sign-ins in flight, by their `state`; each is used once. */
+  const upstreamPending = new Map<
+    string,
+    {
+      readonly requestId: string;
+      readonly started: UpstreamStart;
+      readonly binding: string;
+      readonly expiresAt: number;
+    }
+  >();
+  const callbackUrl = `${ctx.issuer}/oauth/upstream/callback`;
+
+  /**
+   * The user approved this client on our page (the consent a proxy with one static registration
+   * upstream must get for every client, MCP security §Confused Deputy); now the provider signs
+   * them in. A Lax cookie binds the callback to this browser, so nobody can finish another
+   * person's sign-in with their own provider account.
+   */
+  async function startUpstream(
+    requestId: string,
+    back: (params: Record<string, string | undefined>) => Response,
+  ): Promise<Response> {
+    const upstream = ctx.upstream as Upstream;
+    let started: UpstreamStart;
+    try {
+      started = await upstream.start(callbackUrl);
+    } catch (error) {
+      ctx.logger.error({ err: error }, 'upstream sign-in could not start');
+      return back({
+        error: 'temporarily_unavailable',
+        error_description: 'the identity provider cannot be reached',
+      });
+    }
+    const now = ctx.now();
+    for (const [state, old] of upstreamPending) {
+      if (upstreamPending.size < MAX_PENDING && old.expiresAt > now) break;
+      upstreamPending.delete(state);
+    }
+    const binding = randomBytes(32).toString('base64url');
+    upstreamPending.set(started.state, { requestId, started, binding, expiresAt: now + PENDING_TTL_MS });
+    return new Response(null, {
+      status: 302,
+      headers: {
+        ...ctx.baseHeaders,
+        location: started.url,
+        'cache-control': 'no-store',
+        'set-cookie': `${upstreamCookie}=${binding}; Path=/; HttpOnly; SameSite=Lax; Max-Age=600${ctx.https ? '; Secure' : ''}`,
+      },
+    });
+  }
+
+  /** `/oauth/upstream/callback`: the provider sends the browser back here. */
+  async function upstreamCallback(request: Request): Promise<Response> {
+    let params: Map<string, string>;
+    try {
+      params = uniqueParams(new URL(request.url).searchParams);
+    } catch {
+      return errorPage('A parameter is repeated.');
+    }
+    const state = params.get('state') ?? '';
+    const flight = upstreamPending.get(state);
+    upstreamPending.delete(state);
+    if (!flight || flight.expiresAt <= ctx.now())
+      return errorPage('This sign-in has expired. Start again from your application.');
+    if (!sameSecret(readCookie(request.headers.get('cookie'), upstreamCookie), flight.binding)) {
+      return errorPage('This sign-in was started in another browser.');
+    }
+    const p = pending.get(flight.requestId);
+    if (!p) return errorPage('This sign-in has expired. Start again from your application.');
+    const back = (values: Record<string, string | undefined>) => {
+      pending.delete(flight.requestId);
+      return redirectBack(p.redirectUri, { ...values, state: p.state });
+    };
+    const code = params.get('code');
+    if (params.has('error') || !code) {
+      ctx.audit({
+        event: 'oauth.grant.denied',
+        outcome: 'deny',
+        reason: 'upstream_refused',
+        detail: { clientId: p.client.clientId },
+      });
+      return back({
+        error: 'access_denied',
+        error_description: 'the identity provider did not sign the user in',
+      });
+    }
+    let identity: UpstreamIdentity;
+    try {
+      identity = await (ctx.upstream as Upstream).finish(code, flight.started, callbackUrl);
+    } catch (error) {
+      ctx.logger.warn({ err: error, clientId: p.client.clientId }, 'upstream sign-in failed');
+      ctx.audit({
+        event: 'oauth.login.failed',
+        outcome: 'deny',
+        reason: 'upstream_sign_in_failed',
+        detail: { clientId: p.client.clientId },
+      });
+      return back({
+        error: 'access_denied',
+        error_description: 'the identity provider did not confirm the sign-in',
+      });
+    }
+    const user = await upsertUpstreamUser(ctx.db, identity, ctx.now());
+    return approve(flight.requestId, p, user, 'upstream');
   }
 
   function requestedScopes(scope: string | undefined, client: OAuthClient): string[] | OAuthError {
@@ -258,31 +391,5 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
     return [...new Set(names)];
   }
 
-  return { get, post };
-}
-
-function clientLabel(client: OAuthClient): string {
-  return URL.canParse(client.clientId) ? new URL(client.clientId).host : 'An unnamed application';
-}
-
-/** The CSP `form-action` source of a redirect URI: its origin, or its scheme for a private-use one. */
-function formTargetOf(redirectUri: string): string {
-  const url = new URL(redirectUri);
-  return url.origin !== 'null' ? url.origin : url.protocol;
-}
-
-function readCookie(header: string | null, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === name) return v.join('=');
-  }
-  return undefined;
-}
-
-function sameSecret(a: string | undefined, b: string): boolean {
-  if (a === undefined) return false;
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+  return { get, post, upstreamCallback };
 }

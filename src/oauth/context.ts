@@ -5,6 +5,7 @@ import type { RampartDb } from '../stores/schema.js';
 import type { OAuthClient } from './client.js';
 import type { SigningKeys } from './signing-keys.js';
 import type { OAuthStore } from './store.js';
+import type { Upstream } from './upstream.js';
 
 /** Scopes a user may be granted: everyone gets `default`, a role adds its own. */
 export interface ScopePolicy {
@@ -32,6 +33,8 @@ export interface AuthorizationServerContext {
   readonly baseHeaders: Readonly<Record<string, string>>;
   /** Finds a client by id: pre-registered, a metadata document (an https URL), or registered. */
   findClient(clientId: string): Promise<OAuthClient | undefined>;
+  /** The upstream identity provider users sign in with, instead of local passwords. */
+  readonly upstream?: Upstream | undefined;
   /** Writes an audit record (the server's trail, when it has one). */
   audit(entry: AuditEntry): void;
   /** Told when a grant is revoked, so that cached verifications of its tokens end now. */

@@ -89,6 +89,7 @@ export async function authorizationServerFromConfig(
         ? await clientMetadataDocuments(oauth.clientMetadataDocuments.dangerouslyAllowPrivateAddresses)
         : undefined,
       trustedProxies: config.server.proxy.enabled ? config.server.proxy.trustedAddresses : [],
+      upstream: oauth.upstream ? await upstreamFromConfig(oauth.upstream) : undefined,
     });
     if (oauth.clientMetadataDocuments.dangerouslyAllowPrivateAddresses) {
       context.logger.warn(
@@ -126,4 +127,25 @@ async function clientMetadataDocuments(allowPrivate: boolean): Promise<ClientMet
     isDocumentId: (clientId) => isClientMetadataDocumentId(clientId, allowPrivate),
     resolve: (clientId) => resolver.resolve(clientId),
   };
+}
+
+async function upstreamFromConfig(upstream: NonNullable<ResolvedConfig['oauth']['upstream']>) {
+  const url = new URL(upstream.issuer);
+  const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new ConfigError('oauth.upstream.issuer', 'must use https (plain http only on loopback)');
+  }
+  if ((upstream.tokenEndpointAuthMethod === 'none') !== (upstream.clientSecret === undefined)) {
+    throw new ConfigError(
+      'oauth.upstream',
+      'set clientSecret exactly when tokenEndpointAuthMethod is not none',
+    );
+  }
+  const secret = upstream.clientSecret
+    ? (
+        await resolveSecret(upstream.clientSecret, defaultSecretSources(), 'oauth.upstream.clientSecret')
+      ).reveal()
+    : undefined;
+  const { createUpstream } = await import('./upstream.js');
+  return createUpstream({ ...upstream, clientSecret: secret });
 }

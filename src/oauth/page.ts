@@ -16,6 +16,8 @@ export interface ConsentView {
   readonly resource: string;
   readonly error?: string | undefined;
   readonly username?: string | undefined;
+  /** Sign-in happens at this identity provider: the page only asks for consent. */
+  readonly upstreamName?: string | undefined;
 }
 
 /**
@@ -43,10 +45,16 @@ ${view.error ? `<p class="error" role="alert">${e(view.error)}</p>` : ''}
 <form method="post" action="/oauth/authorize">
 <input type="hidden" name="request_id" value="${e(view.requestId)}">
 <input type="hidden" name="csrf" value="${e(view.csrf)}">
-<label>User <input name="username" autocomplete="username" required value="${e(view.username ?? '')}"></label>
-<label>Password <input name="password" type="password" autocomplete="current-password"></label>
+${
+  view.upstreamName
+    ? `<p>You will sign in with <strong>${e(view.upstreamName)}</strong>.</p>`
+    : `<label>User <input name="username" autocomplete="username" required value="${e(view.username ?? '')}"></label>
+<label>Password <input name="password" type="password" autocomplete="current-password"></label>`
+}
 <div class="actions">
-<button type="submit" name="decision" value="approve" id="approve">Sign in and approve</button>
+<button type="submit" name="decision" value="approve" id="approve">${
+    view.upstreamName ? `Approve and continue with ${e(view.upstreamName)}` : 'Sign in and approve'
+  }</button>
 <button type="submit" name="decision" value="deny" id="deny" formnovalidate>Deny</button>
 </div></form></main></body></html>`;
 }

@@ -13,6 +13,7 @@ import { introspectionEndpoint, revocationEndpoint } from './revoke.js';
 import { openSigningKeys, type SigningKeys } from './signing-keys.js';
 import { createSqlOAuthStore, type OAuthStore } from './store.js';
 import { tokenEndpoint } from './token.js';
+import type { Upstream } from './upstream.js';
 
 /** Where client metadata documents come from (see `client-metadata-document.ts`). */
 export interface ClientMetadataDocuments {
@@ -42,6 +43,8 @@ export interface AuthorizationServerOptions
   readonly registration: { readonly enabled: boolean; readonly rate: string };
   /** Client ID Metadata Documents: clients whose id is an https URL, when enabled. */
   readonly clientMetadataDocuments?: ClientMetadataDocuments | undefined;
+  /** Sign users in at this OpenID provider instead of with local passwords. */
+  readonly upstream?: Upstream | undefined;
   /** Addresses of trusted proxies, for the per-address limits (as `server.proxy`). */
   readonly trustedProxies: readonly string[];
   readonly now?: () => number;
@@ -109,6 +112,7 @@ export async function createAuthorizationServer(
     refreshTokenTtlSeconds: options.refreshTokenTtlSeconds,
     codeTtlSeconds: options.codeTtlSeconds,
     baseHeaders: options.baseHeaders,
+    upstream: options.upstream,
     now,
     onRevoke: (grantId) => server.onRevoke(grantId),
     audit: (entry) => server.audit(entry),
@@ -190,6 +194,7 @@ export async function createAuthorizationServer(
   const authorize = createAuthorizeEndpoint(ctx);
   app.get('/oauth/authorize', (c) => authorize.get(c.req.raw));
   app.post('/oauth/authorize', (c) => authorize.post(c.req.raw));
+  if (options.upstream) app.get('/oauth/upstream/callback', (c) => authorize.upstreamCallback(c.req.raw));
   app.post(
     '/oauth/token',
     guarded((request) => tokenEndpoint(ctx, request)),

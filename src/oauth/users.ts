@@ -49,3 +49,21 @@ export async function signIn(
     roles: Array.isArray(roles) ? roles.filter((r): r is string => typeof r === 'string') : [],
   };
 }
+
+/**
+ * Creates or updates the Rampart user behind an upstream identity. The provider is the source of
+ * truth for roles, so they are replaced on every sign-in; such a user has no local password.
+ */
+export async function upsertUpstreamUser(
+  db: Kysely<RampartDb>,
+  identity: { readonly userId: string; readonly roles: readonly string[] },
+  now: number,
+): Promise<SignedInUser> {
+  const roles = JSON.stringify(identity.roles);
+  await db
+    .insertInto('rampart_users')
+    .values({ id: identity.userId, roles, created_at: now, password_hash: null })
+    .onConflict((oc) => oc.column('id').doUpdateSet({ roles }))
+    .execute();
+  return { id: identity.userId, roles: identity.roles };
+}
