@@ -98,6 +98,26 @@ describe('rampart CLI', () => {
     expect(rampart('audit', 'verify').out).toMatch(/^ok: 4 records/);
   });
 
+  it('sets sign-in passwords and rotates the OAuth signing key', () => {
+    expect(rampart('users', 'add', 'dora').code).toBe(0);
+    const generated = rampart('users', 'password', 'dora', '--generate', '--json');
+    expect(generated.code).toBe(0);
+    expect(JSON.parse(generated.out).password).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    const piped = spawnSync(process.execPath, [bin, 'users', 'password', 'dora', '--password-stdin'], {
+      cwd,
+      encoding: 'utf8',
+      input: 'correct horse battery staple\n',
+    });
+    expect(piped.status).toBe(0);
+    expect(rampart('users', 'password', 'nobody', '--generate').code).toBe(1);
+    expect(rampart('users', 'password', 'dora').code).toBe(2);
+    const first = JSON.parse(rampart('oauth', 'rotate-key', '--json').out).kid as string;
+    const second = JSON.parse(rampart('oauth', 'rotate-key', '--json').out).kid as string;
+    expect(first).not.toBe(second);
+    const revoked = rampart('oauth', 'revoke-client', 'rc_none', '--json');
+    expect(JSON.parse(revoked.out)).toEqual({ clientId: 'rc_none', revokedGrants: 0 });
+  });
+
   it('checks a configuration: ok, unknown keys, bad values and literal secrets', () => {
     writeFileSync(join(cwd, 'good.yaml'), 'server:\n  port: 9000\n');
     expect(rampart('config', 'check', '--config', 'good.yaml')).toMatchObject({

@@ -19,6 +19,7 @@ export const AUDIT_EVENTS = {
     'The detector saw an address or principal cross a threshold (detail says which, how many, in what window).',
   checkpoint: 'A keyed checkpoint over the chain so far.',
   'log.rotated': 'The first record of a log file after rotation; detail.previous names the file before it.',
+  'oauth.key.rotated': 'The authorization server got a new signing key (detail: its kid).',
   'oauth.client.registered':
     'A client registered itself with the authorization server (detail: client id, name, redirect URIs).',
   'oauth.login.failed': 'A wrong user or password on the login page (detail: the client; the user as typed).',

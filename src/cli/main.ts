@@ -3,6 +3,7 @@ import { ConfigError } from '../core/errors.js';
 import { AUDIT_HELP, auditCommand } from './audit.js';
 import { CONFIG_HELP, configCommand } from './config.js';
 import { KEYS_HELP, keysCommand } from './keys.js';
+import { OAUTH_HELP, oauthCommand } from './oauth.js';
 import { CliError } from './output.js';
 import { SERVE_HELP, serveCommand } from './serve.js';
 import { USERS_HELP, usersCommand } from './users.js';
@@ -14,7 +15,8 @@ Defense in depth for remote MCP servers.
 Commands:
   serve      Start the MCP endpoint (rampart serve --demo for the demo)
   keys       Create, list, revoke and rotate API keys
-  users      Manage users and their roles
+  users      Manage users, their roles and sign-in passwords
+  oauth      Rotate the authorization server's signing key; revoke a client's grants
   config     Check a configuration file; print its JSON Schema
   audit      Verify the hash-chained audit log; show its latest records
 
@@ -25,6 +27,7 @@ const COMMANDS: Readonly<Record<string, (argv: string[]) => Promise<void>>> = {
   serve: serveCommand,
   keys: keysCommand,
   users: usersCommand,
+  oauth: oauthCommand,
   config: configCommand,
   audit: auditCommand,
 };
@@ -61,4 +64,4 @@ main(process.argv.slice(2)).catch((error: unknown) => {
   }
 });
 
-export { AUDIT_HELP, CONFIG_HELP, KEYS_HELP, SERVE_HELP, USERS_HELP };
+export { AUDIT_HELP, CONFIG_HELP, KEYS_HELP, OAUTH_HELP, SERVE_HELP, USERS_HELP };

@@ -181,8 +181,8 @@ export async function createAuthorizationServer(
   );
   app.get(
     '/oauth/jwks',
-    () =>
-      new Response(JSON.stringify(keys.jwks()), {
+    async () =>
+      new Response(JSON.stringify(await keys.jwks()), {
         headers: {
           ...options.baseHeaders,
           'content-type': 'application/jwk-set+json',

@@ -16,6 +16,8 @@ import type { RampartDb } from '../stores/schema.js';
 const RETIRED_PUBLISHED_MS = 24 * 3_600_000;
 /** Least time between reloads from the database for a `kid` not known here (another process rotated). */
 const RELOAD_COOLDOWN_MS = 5000;
+/** Keys are re-read this often, so a rotation by `rampart oauth rotate-key` reaches a running server. */
+const REFRESH_MS = 60_000;
 const ALG = 'ES256';
 
 /** The authorization server's signing keys: sign with the newest, publish the rest while useful. */
@@ -23,7 +25,7 @@ export interface SigningKeys {
   /** Signs an RFC 9068 access token (`typ: at+jwt`) with the current key. */
   signAccessToken(claims: JWTPayload): Promise<string>;
   /** The public JWKS: the current key and keys retired in the last 24 h. */
-  jwks(): { keys: JWK[] };
+  jwks(): Promise<{ keys: JWK[] }>;
   /** For the in-process verifier: resolves a token's key from this set, reloading for a new `kid`. */
   readonly getKey: JWTVerifyGetKey;
   /** Makes a new current key; the old one stays published for 24 h. */
@@ -104,14 +106,28 @@ export async function openSigningKeys(
   await load();
   if (!signer) await addKey();
 
+  /** Re-reads the keys when the last read is older than {@link REFRESH_MS}; one read at a time. */
+  let refreshing: Promise<void> | undefined;
+  async function fresh(): Promise<void> {
+    if (now() - lastReload < REFRESH_MS) return;
+    refreshing ??= load().finally(() => {
+      refreshing = undefined;
+    });
+    await refreshing;
+  }
+
   return {
     async signAccessToken(claims) {
+      await fresh();
       if (!signer) throw new Error('no signing key');
       return new SignJWT(claims)
         .setProtectedHeader({ alg: ALG, typ: 'at+jwt', kid: signer.kid })
         .sign(signer.key);
     },
-    jwks: () => ({ keys: rows.map((r) => r.publicJwk) }),
+    async jwks() {
+      await fresh();
+      return { keys: rows.map((r) => r.publicJwk) };
+    },
     getKey: async (header, token) => {
       if (header.kid && !rows.some((r) => r.kid === header.kid) && now() - lastReload >= RELOAD_COOLDOWN_MS) {
         await load();
