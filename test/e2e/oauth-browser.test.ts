@@ -1,49 +1,31 @@
 import { mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CallbackRecorder, launchChromium, startCallbackRecorder } from '../helpers/browser.js';
 import { type DemoServer, startDemoServer } from '../helpers/demo-server.js';
 import { pkcePair, registerPublicClient, tokenRequest } from '../helpers/oauth.js';
 
 // A person approving an MCP client in a real browser: Debian's chromium, driven by playwright-core.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
 
 let demo: DemoServer;
 let browser: Browser;
-let callback: Server;
+let callback: CallbackRecorder;
 let callbackUrl: string;
-const received: URL[] = [];
 
 beforeAll(async () => {
   demo = await startDemoServer({ oauth: { enabled: true } });
   // The client's redirect target: a loopback page that records what it was sent.
-  callback = createServer((req, res) => {
-    received.push(new URL(req.url ?? '/', callbackUrl));
-    res.writeHead(200, { 'content-type': 'text/html' }).end('<p id="done">You may close this window.</p>');
-  });
-  await new Promise<void>((resolve) => callback.listen(0, '127.0.0.1', resolve));
-  callbackUrl = `http://127.0.0.1:${(callback.address() as AddressInfo).port}/callback`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  callback = await startCallbackRecorder();
+  callbackUrl = callback.url;
+  browser = await launchChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => callback?.close(resolve));
+  await callback?.close();
   await demo?.stop();
 });
 
@@ -81,7 +63,7 @@ describe('the login and consent page in Chromium', () => {
     } finally {
       await page.close();
     }
-    const landed = received.find((u) => u.searchParams.get('state') === 'browser-approve') as URL;
+    const landed = callback.byState('browser-approve') as URL;
     expect(landed.searchParams.get('iss')).toBe(demo.url);
     const tokens = await tokenRequest(demo.url, {
       grant_type: 'authorization_code',
@@ -104,7 +86,7 @@ describe('the login and consent page in Chromium', () => {
     } finally {
       await page.close();
     }
-    const landed = received.find((u) => u.searchParams.get('state') === 'browser-deny') as URL;
+    const landed = callback.byState('browser-deny') as URL;
     expect(landed.searchParams.get('error')).toBe('access_denied');
     expect(landed.searchParams.get('code')).toBeNull();
   }, 30_000);

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CallbackRecorder, launchChromium, startCallbackRecorder } from '../helpers/browser.js';
 import { type DemoServer, startDemoServer } from '../helpers/demo-server.js';
 import { modernRequest } from '../helpers/mcp.js';
 import { freePort } from '../helpers/net.js';
@@ -12,16 +12,14 @@ import { pkcePair, registerPublicClient, tokenRequest } from '../helpers/oauth.j
 // (oidc-provider) runs in this process; a person signs in there in Chromium. Rampart asks for
 // consent per MCP client first, then issues its own audience-bound tokens mapped from the
 // upstream identity (subject -> user id, groups -> roles -> scopes).
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const UPSTREAM_SECRET = 'upstream-client-secret-for-tests-only-0123456789';
 
 let demo: DemoServer;
 let idp: Server;
 let issuer: string;
 let browser: Browser;
-let callback: Server;
+let callback: CallbackRecorder;
 let callbackUrl: string;
-const received: URL[] = [];
 
 beforeAll(async () => {
   const idpPort = await freePort();
@@ -72,29 +70,14 @@ beforeAll(async () => {
   idp = createServer(provider.callback());
   await new Promise<void>((resolve) => idp.listen(idpPort, '127.0.0.1', resolve));
 
-  callback = createServer((req, res) => {
-    received.push(new URL(req.url ?? '/', callbackUrl));
-    res.writeHead(200, { 'content-type': 'text/html' }).end('<p id="done">Done.</p>');
-  });
-  await new Promise<void>((resolve) => callback.listen(0, '127.0.0.1', resolve));
-  callbackUrl = `http://127.0.0.1:${(callback.address() as AddressInfo).port}/callback`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  callback = await startCallbackRecorder();
+  callbackUrl = callback.url;
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => callback?.close(resolve));
+  await callback?.close();
   idp?.closeAllConnections();
   await new Promise((resolve) => idp?.close(resolve));
   await demo?.stop();
@@ -142,7 +125,7 @@ describe('Rampart in front of an OpenID provider', () => {
     } finally {
       await page.close();
     }
-    const landed = received.find((u) => u.searchParams.get('state') === 'up-1') as URL;
+    const landed = callback.byState('up-1') as URL;
     expect(landed.searchParams.get('iss')).toBe(demo.url);
     const tokens = await tokenRequest(demo.url, {
       grant_type: 'authorization_code',
@@ -176,7 +159,7 @@ describe('Rampart in front of an OpenID provider', () => {
     } finally {
       await page.close();
     }
-    const landed = received.find((u) => u.searchParams.get('state') === 'up-deny') as URL;
+    const landed = callback.byState('up-deny') as URL;
     expect(landed.searchParams.get('error')).toBe('access_denied');
   }, 30_000);
 
