@@ -357,6 +357,15 @@ const oauthSchema = z
           .describe('Fetch documents from loopback and private addresses and over http: development only'),
       })
       .prefault({}),
+    signIn: z
+      .strictObject({
+        failuresPerUser: z
+          .string()
+          .default('10/15min')
+          .describe('Failed sign-ins per user name before a pause'),
+        failuresPerAddress: z.string().default('30/15min').describe('Failed sign-ins per client address'),
+      })
+      .prefault({}),
     clients: z.array(oauthClientSchema).default([]).describe('Pre-registered clients'),
     upstream: z
       .strictObject({

@@ -164,7 +164,7 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
     return page(view(id, p), 200, await formTargets(redirectUri), cookieFor(csrf));
   }
 
-  async function post(request: Request): Promise<Response> {
+  async function post(request: Request, address: string): Promise<Response> {
     let form: Map<string, string>;
     try {
       form = await readForm(request);
@@ -198,9 +198,29 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
     }
     if (ctx.upstream) return startUpstream(id, back);
     const username = form.get('username') ?? '';
+    // Before the password check: guessing costs the guesser, and scrypt's work is not spent on it.
+    const waitSeconds = ctx.signInThrottle.allowed(username, address);
+    if (waitSeconds !== undefined) {
+      ctx.audit({
+        event: 'oauth.login.failed',
+        outcome: 'deny',
+        reason: 'throttled',
+        ip: address,
+        detail: { clientId: p.client.clientId, user: username.slice(0, 128) },
+      });
+      return page(
+        view(id, p, {
+          error: `Too many failed sign-ins. Try again in ${Math.ceil(waitSeconds / 60)} minute(s).`,
+          username,
+        }),
+        429,
+        await formTargets(p.redirectUri),
+      );
+    }
     const user = await signIn(ctx.db, username, form.get('password') ?? '');
     if (!user) {
       p.attempts++;
+      ctx.signInThrottle.failed(username, address);
       ctx.audit({
         event: 'oauth.login.failed',
         outcome: 'deny',

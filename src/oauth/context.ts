@@ -35,6 +35,15 @@ export interface AuthorizationServerContext {
   findClient(clientId: string): Promise<OAuthClient | undefined>;
   /** The upstream identity provider users sign in with, instead of local passwords. */
   readonly upstream?: Upstream | undefined;
+  /**
+   * Failed sign-ins are counted per user name and per client address; `allowed` says whether
+   * another attempt may run its password check now (checked before scrypt, which is the costly
+   * part), `failed` charges one failure.
+   */
+  readonly signInThrottle: {
+    allowed(user: string, address: string): number | undefined;
+    failed(user: string, address: string): void;
+  };
   /** Writes an audit record (the server's trail, when it has one). */
   audit(entry: AuditEntry): void;
   /** Told when a grant is revoked, so that cached verifications of its tokens end now. */

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { JwtIssuerOptions } from '../auth/jwt/options.js';
 import type { ResolvedConfig } from '../config/index.js';
 import { ConfigError } from '../core/errors.js';
+import { parseRate } from '../ratelimit/rate.js';
 import { defaultSecretSources, resolveSecret } from '../secrets/index.js';
 import type { OAuthClient } from './client.js';
 import { redirectUriProblem } from './redirect-uri.js';
@@ -34,6 +35,13 @@ export async function authorizationServerFromConfig(
 ): Promise<ConfiguredAuthorizationServer | undefined> {
   const oauth = config.oauth;
   if (!oauth.enabled) return undefined;
+  for (const [path, text] of [
+    ['oauth.registration.rate', oauth.registration.rate],
+    ['oauth.signIn.failuresPerUser', oauth.signIn.failuresPerUser],
+    ['oauth.signIn.failuresPerAddress', oauth.signIn.failuresPerAddress],
+  ] as const) {
+    if (!parseRate(text)) throw new ConfigError(path, 'must be a rate such as 10/15min');
+  }
   const clients: OAuthClient[] = [];
   for (const [i, c] of oauth.clients.entries()) {
     const path = `oauth.clients[${i}]`;
@@ -85,6 +93,7 @@ export async function authorizationServerFromConfig(
       baseHeaders: context.baseHeaders,
       preRegistered: clients,
       registration: oauth.registration,
+      signIn: oauth.signIn,
       clientMetadataDocuments: oauth.clientMetadataDocuments.enabled
         ? await clientMetadataDocuments(oauth.clientMetadataDocuments.dangerouslyAllowPrivateAddresses)
         : undefined,

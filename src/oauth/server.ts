@@ -41,6 +41,8 @@ export interface AuthorizationServerOptions
   /** Clients known from configuration. */
   readonly preRegistered: readonly OAuthClient[];
   readonly registration: { readonly enabled: boolean; readonly rate: string };
+  /** Failed sign-ins allowed per user name and per client address, as rates (`10/15min`). */
+  readonly signIn?: { readonly failuresPerUser: string; readonly failuresPerAddress: string } | undefined;
   /** Client ID Metadata Documents: clients whose id is an https URL, when enabled. */
   readonly clientMetadataDocuments?: ClientMetadataDocuments | undefined;
   /** Sign users in at this OpenID provider instead of with local passwords. */
@@ -98,7 +100,28 @@ export async function createAuthorizationServer(
     close: () => clearInterval(purge),
   };
 
+  const registrationRate = parseRate(options.registration.rate);
+  const buckets = createMemoryStore({ maxKeys: 50_000 });
+  const clientIp = createClientIpResolver(options.trustedProxies);
+  const perUser = parseRate(options.signIn?.failuresPerUser ?? '10/15min');
+  const perAddress = parseRate(options.signIn?.failuresPerAddress ?? '30/15min');
+  if (!perUser || !perAddress) throw new TypeError('oauth.signIn: a rate such as 10/15min');
+  const userKey = (user: string) => `signin-user:${user.toLowerCase().slice(0, 128)}`;
+  const signInThrottle = {
+    allowed(user: string, address: string): number | undefined {
+      const a = buckets.peek(userKey(user), perUser, now());
+      const b = buckets.peek(`signin-ip:${address}`, perAddress, now());
+      if (a.allowed && b.allowed) return undefined;
+      return Math.ceil(Math.max(a.retryAfterMs, b.retryAfterMs) / 1000);
+    },
+    failed(user: string, address: string): void {
+      buckets.take(userKey(user), perUser, now());
+      buckets.take(`signin-ip:${address}`, perAddress, now());
+    },
+  };
+
   const ctx: AuthorizationServerContext = {
+    signInThrottle,
     issuer: options.issuer,
     resource: options.resource,
     https: options.issuer.startsWith('https:'),
@@ -125,9 +148,6 @@ export async function createAuthorizationServer(
     },
   };
 
-  const registrationRate = parseRate(options.registration.rate);
-  const buckets = createMemoryStore({ maxKeys: 50_000 });
-  const clientIp = createClientIpResolver(options.trustedProxies);
   const limited = (kind: string, address: string | undefined, forwardedFor: string | null) => {
     if (!registrationRate) return false;
     return !buckets.take(`${kind}:${clientIp(address, forwardedFor)}`, registrationRate, now()).allowed;
@@ -193,7 +213,9 @@ export async function createAuthorizationServer(
   );
   const authorize = createAuthorizeEndpoint(ctx);
   app.get('/oauth/authorize', (c) => authorize.get(c.req.raw));
-  app.post('/oauth/authorize', (c) => authorize.post(c.req.raw));
+  app.post('/oauth/authorize', (c) =>
+    authorize.post(c.req.raw, clientIp(c.env?.remoteAddress, c.req.header('x-forwarded-for') ?? null)),
+  );
   if (options.upstream) app.get('/oauth/upstream/callback', (c) => authorize.upstreamCallback(c.req.raw));
   app.post(
     '/oauth/token',

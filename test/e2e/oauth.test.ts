@@ -254,6 +254,26 @@ describe('the authorization code flow', () => {
   });
 });
 
+describe('sign-in throttling', () => {
+  it('pauses a user name after 10 failures, across authorization requests, before any password check', async () => {
+    let last: Response | undefined;
+    for (let i = 0; i < 11; i++) {
+      // Each authorization request allows five attempts; the user-name budget spans requests.
+      const page = await openConsentPage(demo.url, authorizeParams(pkcePair().challenge));
+      last = await submitConsent(demo.url, page, {
+        username: 'mallory',
+        password: `guess-${i}`,
+        decision: 'approve',
+      });
+    }
+    expect(last?.status).toBe(429);
+    expect(await last?.text()).toContain('Too many failed sign-ins');
+    // Another user is not paused by mallory's failures.
+    const { code } = await authorizeAs('bob');
+    expect(code).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+});
+
 describe('the consent page', () => {
   let page: ConsentPage;
   beforeAll(async () => {
