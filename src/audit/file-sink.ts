@@ -26,7 +26,11 @@ export interface FileSinkOptions {
   readonly checkpointEvery?: number;
   /** And at the latest after this long, when records were written since the last. Default 60 s. */
   readonly checkpointIntervalMs?: number;
-  /** Buffered mode: the longest a record waits to be written. Default 200 ms. */
+  /**
+   * Buffered mode: the longest a record waits to be written. Default 50 ms: records that wait
+   * longer live through young collections and are promoted (200 ms cost ~6 % of a request's CPU in
+   * GC under load, bench GC column).
+   */
   readonly flushIntervalMs?: number;
   /**
    * Rotate once the file reaches this size: it is renamed `<path>.<last seq, 12 digits>` and a new
@@ -193,7 +197,7 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
 
   function schedule(): void {
     if (!timer && !closed) {
-      timer = setTimeout(() => void flush(), options.flushIntervalMs ?? 200);
+      timer = setTimeout(() => void flush(), options.flushIntervalMs ?? 50);
       timer.unref();
     }
   }

@@ -212,7 +212,7 @@ const auditSchema = z
       .describe(
         'durable: a call is answered only once its record is on disk; buffered: written within flushIntervalMs',
       ),
-    flushIntervalMs: z.number().int().min(1).max(10_000).default(200),
+    flushIntervalMs: z.number().int().min(1).max(10_000).default(50),
     rotateMiB: z
       .number()
       .min(0)
