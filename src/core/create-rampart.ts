@@ -186,10 +186,8 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
   }
   if (oauth && audit) {
     const sink = audit;
-    oauth.server.audit = (entry) => {
-      // The authorization server's events are not on a tool's answer path: buffered either way.
-      const stored = sink.append(entry);
-      stored?.catch((err: unknown) => logger.error({ err }, 'audit record not stored'));
+    oauth.server.audit = async (entry) => {
+      await sink.append(entry);
     };
   }
   const hierarchy = createScopeHierarchy(authorization.hierarchy);

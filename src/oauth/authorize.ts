@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { clientLabel, formTargetOf, readCookie, sameSecret } from './browser.js';
 import type { OAuthClient } from './client.js';
-import { type AuthorizationServerContext, allowedScopes } from './context.js';
+import { type AuthorizationServerContext, allowedScopes, note } from './context.js';
 import { OAuthError } from './errors.js';
 import { PAGE_STYLE, renderConsentPage, renderErrorPage } from './page.js';
 import { isS256Challenge } from './pkce.js';
@@ -186,7 +186,7 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
       return redirectBack(p.redirectUri, { ...params, state: p.state });
     };
     const denied = (why: string) =>
-      ctx.audit({
+      note(ctx, {
         event: 'oauth.grant.denied',
         outcome: 'deny',
         reason: why,
@@ -201,7 +201,7 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
     // Before the password check: guessing costs the guesser, and scrypt's work is not spent on it.
     const waitSeconds = ctx.signInThrottle.allowed(username, address);
     if (waitSeconds !== undefined) {
-      ctx.audit({
+      note(ctx, {
         event: 'oauth.login.failed',
         outcome: 'deny',
         reason: 'throttled',
@@ -221,7 +221,7 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
     if (!user) {
       p.attempts++;
       ctx.signInThrottle.failed(username, address);
-      ctx.audit({
+      note(ctx, {
         event: 'oauth.login.failed',
         outcome: 'deny',
         reason: 'bad_credentials',
@@ -266,6 +266,22 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
       scope: granted.join(' '),
       resource: ctx.resource,
     });
+    // The approval is on record before the code exists: if the trail cannot keep it, no code is issued.
+    try {
+      await ctx.audit({
+        event: 'oauth.grant.approved',
+        outcome: 'allow',
+        principal: { iss: ctx.issuer, sub: user.id, auth, client: p.client.clientId },
+        detail: { grantId: grant.id, clientId: p.client.clientId, scopes: granted },
+      });
+    } catch (error) {
+      ctx.logger.error({ err: error }, 'audit record not stored; authorization refused');
+      await ctx.store.revokeGrant(grant.id);
+      return back({
+        error: 'temporarily_unavailable',
+        error_description: 'the server cannot record the approval',
+      });
+    }
     const code = randomBytes(32).toString('base64url');
     await ctx.store.putCode(code, {
       grantId: grant.id,
@@ -278,12 +294,6 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
       { clientId: p.client.clientId, user: user.id, scope: grant.scope },
       'oauth authorization granted',
     );
-    ctx.audit({
-      event: 'oauth.grant.approved',
-      outcome: 'allow',
-      principal: { iss: ctx.issuer, sub: user.id, auth, client: p.client.clientId },
-      detail: { grantId: grant.id, clientId: p.client.clientId, scopes: granted },
-    });
     return back({ code });
   }
 
@@ -365,7 +375,7 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
     };
     const code = params.get('code');
     if (params.has('error') || !code) {
-      ctx.audit({
+      note(ctx, {
         event: 'oauth.grant.denied',
         outcome: 'deny',
         reason: 'upstream_refused',
@@ -381,7 +391,7 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
       identity = await (ctx.upstream as Upstream).finish(code, flight.started, callbackUrl);
     } catch (error) {
       ctx.logger.warn({ err: error, clientId: p.client.clientId }, 'upstream sign-in failed');
-      ctx.audit({
+      note(ctx, {
         event: 'oauth.login.failed',
         outcome: 'deny',
         reason: 'upstream_sign_in_failed',

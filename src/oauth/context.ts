@@ -44,8 +44,11 @@ export interface AuthorizationServerContext {
     allowed(user: string, address: string): number | undefined;
     failed(user: string, address: string): void;
   };
-  /** Writes an audit record (the server's trail, when it has one). */
-  audit(entry: AuditEntry): void;
+  /**
+   * Writes an audit record (the server's trail, when it has one). In durable mode the promise
+   * settles once the record is on disk: approvals and registrations wait for it and fail closed.
+   */
+  audit(entry: AuditEntry): Promise<void>;
   /** Told when a grant is revoked, so that cached verifications of its tokens end now. */
   onRevoke(grantId: string): void;
   readonly now: () => number;
@@ -56,4 +59,9 @@ export function allowedScopes(policy: ScopePolicy, roles: readonly string[]): Se
   const out = new Set(policy.default);
   for (const role of roles) for (const s of policy.byRole[role] ?? []) out.add(s);
   return out;
+}
+
+/** An audit record nothing waits for (refusals, failures): a write error is logged, not thrown. */
+export function note(ctx: AuthorizationServerContext, entry: AuditEntry): void {
+  ctx.audit(entry).catch((err: unknown) => ctx.logger.error({ err }, 'audit record not stored'));
 }

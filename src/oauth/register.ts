@@ -78,13 +78,18 @@ export async function registerClient(ctx: AuthorizationServerContext, request: R
     grantTypes: grantTypes as string[],
     createdAt: ctx.now(),
   };
+  // On record first: a registration the trail cannot keep does not happen (503 from the caller).
+  try {
+    await ctx.audit({
+      event: 'oauth.client.registered',
+      outcome: 'allow',
+      detail: { clientId, clientName, redirectUris: client.redirectUris, authMethod },
+    });
+  } catch (cause) {
+    throw new OAuthError('temporarily_unavailable', 'the server cannot record the registration', { cause });
+  }
   await ctx.store.putClient(client);
   ctx.logger.info({ clientId, clientName, redirectUris: client.redirectUris }, 'oauth client registered');
-  ctx.audit({
-    event: 'oauth.client.registered',
-    outcome: 'allow',
-    detail: { clientId, clientName, redirectUris: client.redirectUris, authMethod },
-  });
   return new Response(
     JSON.stringify({
       client_id: clientId,

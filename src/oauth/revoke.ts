@@ -1,6 +1,6 @@
 import { jwtVerify } from 'jose';
 import { authenticateClient } from './client-auth.js';
-import type { AuthorizationServerContext } from './context.js';
+import { type AuthorizationServerContext, note } from './context.js';
 import { OAuthError } from './errors.js';
 import { oauthJson, readForm } from './responses.js';
 import { digestToken } from './store.js';
@@ -55,7 +55,7 @@ export async function revocationEndpoint(
       await ctx.store.revokeGrant(grant.id);
       ctx.onRevoke(grant.id);
       ctx.logger.info({ grantId: grant.id, clientId: client.clientId }, 'oauth grant revoked by its client');
-      ctx.audit({
+      note(ctx, {
         event: 'oauth.grant.revoked',
         outcome: 'allow',
         reason: 'revoked by its client',

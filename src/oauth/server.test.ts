@@ -161,3 +161,45 @@ describe('lifetimes', () => {
     expect(await late.text()).toContain('expired');
   });
 });
+
+describe('the audit trail fails closed', () => {
+  it('issues no code when the approval cannot be recorded', async () => {
+    const saved = server.audit;
+    server.audit = async () => {
+      throw new Error('disk full');
+    };
+    try {
+      const query = new URLSearchParams({
+        response_type: 'code',
+        client_id: 'app',
+        redirect_uri: REDIRECT,
+        code_challenge: 'a'.repeat(43),
+        code_challenge_method: 'S256',
+        state: 's1',
+      });
+      const page = await server.app.request(`${ISSUER}/oauth/authorize?${query}`);
+      const html = await page.text();
+      const field = (name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1] ?? '';
+      const decision = await server.app.request(`${ISSUER}/oauth/authorize`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          cookie: (page.headers.get('set-cookie') ?? '').split(';')[0] as string,
+        },
+        body: new URLSearchParams({
+          request_id: field('request_id'),
+          csrf: field('csrf'),
+          username: 'alice',
+          password: 'alice-password',
+          decision: 'approve',
+        }).toString(),
+      });
+      const location = new URL(decision.headers.get('location') as string);
+      expect(location.searchParams.get('error')).toBe('temporarily_unavailable');
+      expect(location.searchParams.get('code')).toBeNull();
+      expect(location.searchParams.get('state')).toBe('s1');
+    } finally {
+      server.audit = saved;
+    }
+  });
+});

@@ -61,8 +61,8 @@ export interface AuthorizationServer {
   readonly store: OAuthStore;
   /** Set by the verifier so that a revocation also ends cached verifications. */
   onRevoke: (grantId: string) => void;
-  /** Set by `createRampart` to the audit trail's append. */
-  audit: (entry: AuditEntry) => void;
+  /** Set by `createRampart` to the audit trail's append; settles when the record is stored. */
+  audit: (entry: AuditEntry) => Promise<void>;
   /** Whether a grant is revoked (the resource checks every token of this issuer). */
   isGrantRevoked(grantId: string): Promise<boolean>;
   /** Stops the periodic purge. */
@@ -92,7 +92,7 @@ export async function createAuthorizationServer(
     keys,
     store,
     onRevoke: () => {},
-    audit: () => {},
+    audit: async () => {},
     async isGrantRevoked(grantId) {
       const grant = await store.getGrant(grantId);
       return !grant || grant.revokedAt !== null;

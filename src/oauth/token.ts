@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { OAuthClient } from './client.js';
 import { authenticateClient } from './client-auth.js';
-import type { AuthorizationServerContext } from './context.js';
+import { type AuthorizationServerContext, note } from './context.js';
 import { OAuthError } from './errors.js';
 import { verifyPkce } from './pkce.js';
 import { oauthJson, readForm } from './responses.js';
@@ -100,7 +100,7 @@ async function revoke(ctx: AuthorizationServerContext, grantId: string, why: str
   await ctx.store.revokeGrant(grantId);
   ctx.onRevoke(grantId);
   ctx.logger.warn({ grantId, why }, 'oauth grant revoked');
-  ctx.audit({ event: 'oauth.grant.revoked', outcome: 'deny', reason: why, detail: { grantId } });
+  note(ctx, { event: 'oauth.grant.revoked', outcome: 'deny', reason: why, detail: { grantId } });
 }
 
 async function issueTokens(
