@@ -23,7 +23,6 @@ interface PendingAuthorization {
 }
 
 const PENDING_TTL_MS = 10 * 60_000;
-const MAX_PENDING = 10_000;
 const MAX_LOGIN_ATTEMPTS = 5;
 const SCOPE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'mcp:read': 'read data through the tools',
@@ -39,21 +38,13 @@ const STYLE_HASH = createHash('sha256').update(PAGE_STYLE).digest('base64');
  * and `iss` (RFC 9207).
  */
 export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
-  // In memory: a pending request lives minutes, and a deployment with several instances needs
-  // sticky sessions for the login page (documented). Bounded, oldest dropped first.
-  const pending = new Map<string, PendingAuthorization>();
+  // Pending requests live in the store, so that the page, the form post and an upstream callback
+  // may reach different instances. Each is taken (get-and-delete) when the form is posted, so two
+  // posts of one form can never both be approved; a wrong password puts it back.
   const csrfCookie = ctx.https ? '__Host-rampart_csrf' : 'rampart_csrf';
-
-  function remember(p: PendingAuthorization): string {
-    const now = ctx.now();
-    for (const [id, old] of pending) {
-      if (pending.size < MAX_PENDING && old.expiresAt > now) break;
-      pending.delete(id);
-    }
-    const id = randomBytes(16).toString('base64url');
-    pending.set(id, p);
-    return id;
-  }
+  const requestKey = (id: string) => `req:${id}`;
+  const flightKey = (state: string) => `up:${state}`;
+  const keep = (id: string, p: PendingAuthorization) => ctx.store.putPending(requestKey(id), p, p.expiresAt);
 
   /** Where the consent form may lead: back to the client, or on to the identity provider. */
   async function formTargets(redirectUri: string): Promise<string> {
@@ -160,7 +151,8 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
       expiresAt: ctx.now() + PENDING_TTL_MS,
       attempts: 0,
     };
-    const id = remember(p);
+    const id = randomBytes(16).toString('base64url');
+    await keep(id, p);
     return page(view(id, p), 200, await formTargets(redirectUri), cookieFor(csrf));
   }
 
@@ -172,19 +164,18 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
       return errorPage('The form could not be read.');
     }
     const id = form.get('request_id') ?? '';
-    const p = pending.get(id);
+    const p = id ? await ctx.store.takePending<PendingAuthorization>(requestKey(id)) : undefined;
     if (!p || p.expiresAt <= ctx.now()) {
-      pending.delete(id);
       return errorPage('This sign-in page has expired. Start again from your application.');
     }
     const cookie = readCookie(request.headers.get('cookie'), csrfCookie);
     if (!sameSecret(form.get('csrf'), p.csrf) || !sameSecret(cookie, p.csrf)) {
+      // Put back: a forged post must not use up the real user's page.
+      await keep(id, p);
       return errorPage('The form was not sent from this page (CSRF check failed).');
     }
-    const back = (params: Record<string, string | undefined>) => {
-      pending.delete(id);
-      return redirectBack(p.redirectUri, { ...params, state: p.state });
-    };
+    const back = (params: Record<string, string | undefined>) =>
+      redirectBack(p.redirectUri, { ...params, state: p.state });
     const denied = (why: string) =>
       note(ctx, {
         event: 'oauth.grant.denied',
@@ -196,7 +187,7 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
       denied('denied_by_user');
       return back({ error: 'access_denied', error_description: 'the user denied the request' });
     }
-    if (ctx.upstream) return startUpstream(id, back);
+    if (ctx.upstream) return startUpstream(id, p, back);
     const username = form.get('username') ?? '';
     // Before the password check: guessing costs the guesser, and scrypt's work is not spent on it.
     const waitSeconds = ctx.signInThrottle.allowed(username, address);
@@ -208,6 +199,7 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
         ip: address,
         detail: { clientId: p.client.clientId, user: username.slice(0, 128) },
       });
+      await keep(id, p);
       return page(
         view(id, p, {
           error: `Too many failed sign-ins. Try again in ${Math.ceil(waitSeconds / 60)} minute(s).`,
@@ -232,26 +224,24 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
         return back({ error: 'access_denied', error_description: 'too many failed sign-in attempts' });
       }
       ctx.logger.info({ clientId: p.client.clientId }, 'oauth sign-in failed');
+      await keep(id, p);
       return page(
         view(id, p, { error: 'Wrong user or password.', username }),
         401,
         await formTargets(p.redirectUri),
       );
     }
-    return approve(id, p, user, 'password');
+    return approve(p, user, 'password');
   }
 
   /** Issues the code for an approved request, and sends it back to the client. */
   async function approve(
-    id: string,
     p: PendingAuthorization,
     user: SignedInUser,
     auth: 'password' | 'upstream',
   ): Promise<Response> {
-    const back = (params: Record<string, string | undefined>) => {
-      pending.delete(id);
-      return redirectBack(p.redirectUri, { ...params, state: p.state });
-    };
+    const back = (params: Record<string, string | undefined>) =>
+      redirectBack(p.redirectUri, { ...params, state: p.state });
     const allowed = allowedScopes(ctx.scopePolicy, user.roles);
     const granted = p.scopes.filter((s) => allowed.has(s));
     if (granted.length === 0) {
@@ -300,16 +290,12 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
   // ---- signing in through an upstream identity provider ------------------------------------------
 
   const upstreamCookie = ctx.https ? '__Host-rampart_upstream' : 'rampart_upstream';
-  /** Upstream sign-ins in flight, by their `state`; each is used once. */
-  const upstreamPending = new Map<
-    string,
-    {
-      readonly requestId: string;
-      readonly started: UpstreamStart;
-      readonly binding: string;
-      readonly expiresAt: number;
-    }
-  >();
+  /** An upstream sign-in in flight, stored under its `state`; taken once by the callback. */
+  interface Flight {
+    readonly requestId: string;
+    readonly started: UpstreamStart;
+    readonly binding: string;
+  }
   const callbackUrl = `${ctx.issuer}/oauth/upstream/callback`;
 
   /**
@@ -320,6 +306,7 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
    */
   async function startUpstream(
     requestId: string,
+    p: PendingAuthorization,
     back: (params: Record<string, string | undefined>) => Response,
   ): Promise<Response> {
     const upstream = ctx.upstream as Upstream;
@@ -333,13 +320,11 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
         error_description: 'the identity provider cannot be reached',
       });
     }
-    const now = ctx.now();
-    for (const [state, old] of upstreamPending) {
-      if (upstreamPending.size < MAX_PENDING && old.expiresAt > now) break;
-      upstreamPending.delete(state);
-    }
     const binding = randomBytes(32).toString('base64url');
-    upstreamPending.set(started.state, { requestId, started, binding, expiresAt: now + PENDING_TTL_MS });
+    const flight: Flight = { requestId, started, binding };
+    // The request waits for the callback; the flight is what the callback must match.
+    await keep(requestId, p);
+    await ctx.store.putPending(flightKey(started.state), flight, ctx.now() + PENDING_TTL_MS);
     return new Response(null, {
       status: 302,
       headers: {
@@ -360,19 +345,15 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
       return errorPage('A parameter is repeated.');
     }
     const state = params.get('state') ?? '';
-    const flight = upstreamPending.get(state);
-    upstreamPending.delete(state);
-    if (!flight || flight.expiresAt <= ctx.now())
-      return errorPage('This sign-in has expired. Start again from your application.');
+    const flight = state ? await ctx.store.takePending<Flight>(flightKey(state)) : undefined;
+    if (!flight) return errorPage('This sign-in has expired. Start again from your application.');
     if (!sameSecret(readCookie(request.headers.get('cookie'), upstreamCookie), flight.binding)) {
       return errorPage('This sign-in was started in another browser.');
     }
-    const p = pending.get(flight.requestId);
+    const p = await ctx.store.takePending<PendingAuthorization>(requestKey(flight.requestId));
     if (!p) return errorPage('This sign-in has expired. Start again from your application.');
-    const back = (values: Record<string, string | undefined>) => {
-      pending.delete(flight.requestId);
-      return redirectBack(p.redirectUri, { ...values, state: p.state });
-    };
+    const back = (values: Record<string, string | undefined>) =>
+      redirectBack(p.redirectUri, { ...values, state: p.state });
     const code = params.get('code');
     if (params.has('error') || !code) {
       note(ctx, {
@@ -403,7 +384,7 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
       });
     }
     const user = await upsertUpstreamUser(ctx.db, identity, ctx.now());
-    return approve(flight.requestId, p, user, 'upstream');
+    return approve(p, user, 'upstream');
   }
 
   function requestedScopes(scope: string | undefined, client: OAuthClient): string[] | OAuthError {

@@ -148,9 +148,12 @@ export async function createAuthorizationServer(
     },
   };
 
+  // Every consent page stores a pending request: pages per address are bounded like registrations.
+  const pageRate = parseRate('120/min') as NonNullable<ReturnType<typeof parseRate>>;
   const limited = (kind: string, address: string | undefined, forwardedFor: string | null) => {
-    if (!registrationRate) return false;
-    return !buckets.take(`${kind}:${clientIp(address, forwardedFor)}`, registrationRate, now()).allowed;
+    const rate = kind === 'register' ? registrationRate : pageRate;
+    if (!rate) return false;
+    return !buckets.take(`${kind}:${clientIp(address, forwardedFor)}`, rate, now()).allowed;
   };
 
   const metadata = {
@@ -212,7 +215,18 @@ export async function createAuthorizationServer(
       }),
   );
   const authorize = createAuthorizeEndpoint(ctx);
-  app.get('/oauth/authorize', (c) => authorize.get(c.req.raw));
+  app.get('/oauth/authorize', (c) =>
+    limited('authorize', c.env?.remoteAddress, c.req.header('x-forwarded-for') ?? null)
+      ? new Response('Too many sign-in pages from this address; try again in a minute.', {
+          status: 429,
+          headers: {
+            ...options.baseHeaders,
+            'content-type': 'text/plain; charset=utf-8',
+            'retry-after': '60',
+          },
+        })
+      : authorize.get(c.req.raw),
+  );
   app.post('/oauth/authorize', (c) =>
     authorize.post(c.req.raw, clientIp(c.env?.remoteAddress, c.req.header('x-forwarded-for') ?? null)),
   );

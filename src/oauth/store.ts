@@ -48,7 +48,15 @@ export interface OAuthStore {
   consumeCode(code: string): Promise<Consumed<CodeBinding>>;
   putRefreshToken(token: string, grantId: string, expiresAt: number): Promise<void>;
   consumeRefreshToken(token: string): Promise<Consumed<{ grantId: string; expiresAt: number }>>;
-  /** Forgets codes and refresh tokens that expired more than a day ago. */
+  /**
+   * Short-lived state of the browser flow, in the database so that any instance can take the next
+   * step. `put` inserts or replaces; `get` ignores expired entries; `take` is an atomic get-and-delete.
+   */
+  putPending(id: string, value: unknown, expiresAt: number): Promise<void>;
+  getPending<T>(id: string): Promise<T | undefined>;
+  takePending<T>(id: string): Promise<T | undefined>;
+  deletePending(id: string): Promise<void>;
+  /** Forgets codes and refresh tokens that expired more than a day ago, and expired pending state. */
   purgeExpired(): Promise<void>;
 }
 
@@ -197,7 +205,37 @@ export function createSqlOAuthStore(db: Kysely<RampartDb>, now: () => number = D
         ? { ok: false, reason: 'replayed', grantId: used.grant_id }
         : { ok: false, reason: 'unknown' };
     },
+    async putPending(id, value, expiresAt) {
+      const data = JSON.stringify(value);
+      await db
+        .insertInto('oauth_pending')
+        .values({ id, data, expires_at: expiresAt })
+        .onConflict((oc) => oc.column('id').doUpdateSet({ data, expires_at: expiresAt }))
+        .execute();
+    },
+    async getPending<T>(id: string) {
+      const row = await db
+        .selectFrom('oauth_pending')
+        .select('data')
+        .where('id', '=', id)
+        .where('expires_at', '>', now())
+        .executeTakeFirst();
+      return row ? (JSON.parse(row.data) as T) : undefined;
+    },
+    async takePending<T>(id: string) {
+      const row = await db
+        .deleteFrom('oauth_pending')
+        .where('id', '=', id)
+        .where('expires_at', '>', now())
+        .returning('data')
+        .executeTakeFirst();
+      return row ? (JSON.parse(row.data) as T) : undefined;
+    },
+    async deletePending(id) {
+      await db.deleteFrom('oauth_pending').where('id', '=', id).execute();
+    },
     async purgeExpired() {
+      await db.deleteFrom('oauth_pending').where('expires_at', '<=', now()).execute();
       const before = now() - 86_400_000;
       await db.deleteFrom('oauth_codes').where('expires_at', '<', before).execute();
       await db.deleteFrom('oauth_refresh_tokens').where('expires_at', '<', before).execute();

@@ -12,6 +12,15 @@ export interface RampartDb {
   oauth_codes: OAuthCodesTable;
   oauth_refresh_tokens: OAuthRefreshTokensTable;
   oauth_signing_keys: OAuthSigningKeysTable;
+  oauth_pending: OAuthPendingTable;
+}
+
+/** Minutes-long state of the browser flow, shared by every instance (a request awaiting the user's decision, an upstream sign-in in flight). */
+export interface OAuthPendingTable {
+  id: string;
+  /** JSON. */
+  data: string;
+  expires_at: number;
 }
 
 /** Clients of the embedded authorization server (registered, pre-registered or from CIMD). */

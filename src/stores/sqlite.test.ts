@@ -64,6 +64,7 @@ describe('migrateToLatest', () => {
         'oauth_clients',
         'oauth_codes',
         'oauth_grants',
+        'oauth_pending',
         'oauth_refresh_tokens',
         'oauth_signing_keys',
         'rampart_migration',
@@ -71,7 +72,11 @@ describe('migrateToLatest', () => {
         'rampart_users',
       ]);
       const applied = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)}`.execute(db);
-      expect(applied.rows.map((r) => r.name)).toEqual(['0001_users_and_api_keys', '0002_oauth']);
+      expect(applied.rows.map((r) => r.name)).toEqual([
+        '0001_users_and_api_keys',
+        '0002_oauth',
+        '0003_oauth_pending',
+      ]);
       await db.destroy();
     }
   });
@@ -107,7 +112,7 @@ describe('migrateToLatest', () => {
     const path = join(dir, 'race.db');
     const dbs = Array.from({ length: 4 }, () => openSqlite(path));
     await Promise.all(dbs.map((db) => migrateToLatest(db)));
-    expect((await dbs[3]!.introspection.getTables()).length).toBe(9);
+    expect((await dbs[3]!.introspection.getTables()).length).toBe(10);
     for (const db of dbs) await db.destroy();
   });
 });

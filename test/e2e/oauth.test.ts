@@ -191,6 +191,22 @@ describe('the authorization code flow', () => {
     expect(afterReuse.body.error).toBe('invalid_grant');
   });
 
+  it('approves one form once, however often it is posted at the same time', async () => {
+    const { challenge } = pkcePair();
+    const page = await openConsentPage(demo.url, authorizeParams(challenge));
+    const fields = {
+      username: 'alice',
+      password: demo.passwords.alice as string,
+      decision: 'approve' as const,
+    };
+    const responses = await Promise.all(
+      Array.from({ length: 5 }, () => submitConsent(demo.url, page, fields)),
+    );
+    const codes = responses.filter((r) => r.status === 302 && r.headers.get('location')?.includes('code='));
+    expect(codes).toHaveLength(1);
+    expect(responses.filter((r) => r.status === 400)).toHaveLength(4);
+  });
+
   it('refuses a replayed code and revokes what the first use issued', async () => {
     const { code, verifier } = await authorizeAs('alice');
     const first = await redeem(code, verifier);
