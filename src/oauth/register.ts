@@ -3,6 +3,7 @@ import type { OAuthClient } from './client.js';
 import type { AuthorizationServerContext } from './context.js';
 import { OAuthError } from './errors.js';
 import { redirectUriProblem } from './redirect-uri.js';
+import { readCappedText } from './responses.js';
 import { digestToken } from './store.js';
 
 const MAX_BODY_BYTES = 8192;
@@ -19,9 +20,7 @@ export async function registerClient(ctx: AuthorizationServerContext, request: R
   const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json')
     throw new OAuthError('invalid_client_metadata', 'the body must be application/json');
-  const text = await request.text();
-  if (text.length > MAX_BODY_BYTES)
-    throw new OAuthError('invalid_client_metadata', 'the registration is too large');
+  const text = await readCappedText(request, MAX_BODY_BYTES, 'invalid_client_metadata');
   let body: unknown;
   try {
     body = JSON.parse(text);

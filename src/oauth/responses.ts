@@ -1,4 +1,5 @@
-import { OAuthError } from './errors.js';
+import { readBody } from '../validation/body.js';
+import { OAuthError, type OAuthErrorCode } from './errors.js';
 
 /** A JSON body, never cached (RFC 6749 §5.1: `Cache-Control: no-store` on token responses). */
 export function oauthJson(
@@ -45,11 +46,29 @@ export async function readForm(request: Request, maxBytes = 16_384): Promise<Map
   if (type !== 'application/x-www-form-urlencoded') {
     throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
   }
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > maxBytes) throw new OAuthError('invalid_request', 'the body is too large');
-  const text = await request.text();
-  if (text.length > maxBytes) throw new OAuthError('invalid_request', 'the body is too large');
-  return uniqueParams(new URLSearchParams(text));
+  return uniqueParams(new URLSearchParams(await readCappedText(request, maxBytes, 'invalid_request')));
+}
+
+/**
+ * A request body as UTF-8 text, read as a stream and refused past `maxBytes` (a chunked body is
+ * never buffered whole first), or when it is not valid UTF-8.
+ */
+export async function readCappedText(
+  request: Request,
+  maxBytes: number,
+  error: OAuthErrorCode,
+): Promise<string> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readBody(request, maxBytes);
+  } catch (cause) {
+    throw new OAuthError(error, 'the body is too large or malformed', { cause });
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (cause) {
+    throw new OAuthError(error, 'the body is not UTF-8', { cause });
+  }
 }
 
 /** Parameters as a map; a parameter given twice is an error (RFC 6749 §3.1, §3.2). */

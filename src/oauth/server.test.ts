@@ -55,9 +55,8 @@ afterAll(async () => {
   await db.destroy();
 });
 
-async function code(): Promise<{ code: string; verifier: string }> {
-  const verifier = randomBytes(32).toString('base64url');
-  const challenge = createHash('sha256').update(verifier).digest('base64url');
+/** GETs the consent page for `challenge`; returns what posting its form needs. */
+async function openPage(challenge: string, extra: Record<string, string> = {}) {
   const query = new URLSearchParams({
     response_type: 'code',
     client_id: 'app',
@@ -65,22 +64,36 @@ async function code(): Promise<{ code: string; verifier: string }> {
     code_challenge: challenge,
     code_challenge_method: 'S256',
     scope: 'mcp:read',
+    ...extra,
   });
   const page = await server.app.request(`${ISSUER}/oauth/authorize?${query}`);
   const html = await page.text();
   const field = (name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1] ?? '';
-  const cookie = (page.headers.get('set-cookie') ?? '').split(';')[0] as string;
-  const decision = await server.app.request(`${ISSUER}/oauth/authorize`, {
+  return {
+    requestId: field('request_id'),
+    csrf: field('csrf'),
+    cookie: (page.headers.get('set-cookie') ?? '').split(';')[0] as string,
+  };
+}
+
+/** Posts a consent page's form as alice (with her password unless denying). */
+function postForm(page: Awaited<ReturnType<typeof openPage>>, decision: 'approve' | 'deny') {
+  return server.app.request(`${ISSUER}/oauth/authorize`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: page.cookie },
     body: new URLSearchParams({
-      request_id: field('request_id'),
-      csrf: field('csrf'),
-      username: 'alice',
-      password: 'alice-password',
-      decision: 'approve',
+      request_id: page.requestId,
+      csrf: page.csrf,
+      ...(decision === 'approve' ? { username: 'alice', password: 'alice-password' } : {}),
+      decision,
     }).toString(),
   });
+}
+
+async function code(): Promise<{ code: string; verifier: string }> {
+  const verifier = randomBytes(32).toString('base64url');
+  const page = await openPage(createHash('sha256').update(verifier).digest('base64url'));
+  const decision = await postForm(page, 'approve');
   const location = new URL(decision.headers.get('location') as string);
   return { code: location.searchParams.get('code') as string, verifier };
 }
@@ -134,29 +147,9 @@ describe('lifetimes', () => {
   });
 
   it('expires the consent page after ten minutes', async () => {
-    const query = new URLSearchParams({
-      response_type: 'code',
-      client_id: 'app',
-      redirect_uri: REDIRECT,
-      code_challenge: 'a'.repeat(43),
-      code_challenge_method: 'S256',
-    });
-    const page = await server.app.request(`${ISSUER}/oauth/authorize?${query}`);
-    const html = await page.text();
-    const field = (name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1] ?? '';
+    const page = await openPage('a'.repeat(43));
     clock += 601_000;
-    const late = await server.app.request(`${ISSUER}/oauth/authorize`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        cookie: (page.headers.get('set-cookie') ?? '').split(';')[0] as string,
-      },
-      body: new URLSearchParams({
-        request_id: field('request_id'),
-        csrf: field('csrf'),
-        decision: 'deny',
-      }).toString(),
-    });
+    const late = await postForm(page, 'deny');
     expect(late.status).toBe(400);
     expect(await late.text()).toContain('expired');
   });
@@ -169,31 +162,8 @@ describe('the audit trail fails closed', () => {
       throw new Error('disk full');
     };
     try {
-      const query = new URLSearchParams({
-        response_type: 'code',
-        client_id: 'app',
-        redirect_uri: REDIRECT,
-        code_challenge: 'a'.repeat(43),
-        code_challenge_method: 'S256',
-        state: 's1',
-      });
-      const page = await server.app.request(`${ISSUER}/oauth/authorize?${query}`);
-      const html = await page.text();
-      const field = (name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1] ?? '';
-      const decision = await server.app.request(`${ISSUER}/oauth/authorize`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          cookie: (page.headers.get('set-cookie') ?? '').split(';')[0] as string,
-        },
-        body: new URLSearchParams({
-          request_id: field('request_id'),
-          csrf: field('csrf'),
-          username: 'alice',
-          password: 'alice-password',
-          decision: 'approve',
-        }).toString(),
-      });
+      const page = await openPage('a'.repeat(43), { state: 's1' });
+      const decision = await postForm(page, 'approve');
       const location = new URL(decision.headers.get('location') as string);
       expect(location.searchParams.get('error')).toBe('temporarily_unavailable');
       expect(location.searchParams.get('code')).toBeNull();

@@ -468,6 +468,32 @@ describe('client metadata documents', () => {
   });
 });
 
+describe('oversized bodies', () => {
+  /** A chunked body (no Content-Length) of `bytes` bytes. */
+  const chunked = (bytes: number) =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let sent = 0; sent < bytes; sent += 65_536)
+          controller.enqueue(new Uint8Array(65_536).fill(0x61));
+        controller.close();
+      },
+    });
+
+  it.each([
+    ['/oauth/register', 'application/json', 'invalid_client_metadata'],
+    ['/oauth/token', 'application/x-www-form-urlencoded', 'invalid_request'],
+  ])('refuses a 4 MiB chunked body at %s without reading it whole', async (path, type, error) => {
+    const response = await fetch(`${demo.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': type },
+      body: chunked(4 * 1024 * 1024),
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: string }).error).toBe(error);
+  });
+});
+
 describe('dynamic client registration', () => {
   it.each([
     ['no redirect URIs', { redirect_uris: [] }],
