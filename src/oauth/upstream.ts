@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
+import { readBody } from '../validation/body.js';
 import { OAuthError } from './errors.js';
 
 /** How Rampart signs in through an upstream OpenID provider (Cognito, Entra ID, Auth0, Okta, Keycloak…). */
@@ -67,7 +68,7 @@ export function createUpstream(options: UpstreamOptions) {
       const url = `${options.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
       const response = await doFetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
       if (!response.ok) throw new Error(`discovery answered ${response.status}`);
-      const meta = (await response.json()) as Discovery;
+      const meta = JSON.parse(await cappedText(response)) as Discovery;
       if (meta.issuer !== options.issuer) throw new Error('discovery names another issuer');
       for (const key of ['authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const) {
         if (typeof meta[key] !== 'string' || !secureUrl(meta[key]))
@@ -144,7 +145,9 @@ export function createUpstream(options: UpstreamOptions) {
         signal: AbortSignal.timeout(timeoutMs),
         redirect: 'error',
       });
-      const body = (await response.json().catch(() => ({}))) as { id_token?: unknown };
+      const body = (await cappedText(response)
+        .then(JSON.parse)
+        .catch(() => ({}))) as { id_token?: unknown };
       if (!response.ok || typeof body.id_token !== 'string') {
         throw new OAuthError('access_denied', 'the identity provider did not confirm the sign-in', {
           cause: new Error(`token endpoint answered ${response.status}`),
@@ -203,6 +206,13 @@ export function mapIdentity(
     roles: [...roles],
     email: typeof claims.email === 'string' ? claims.email : undefined,
   };
+}
+
+/** Answers from the provider are small; a bigger one is refused rather than held in memory. */
+const MAX_ANSWER_BYTES = 256 * 1024;
+
+async function cappedText(response: Response): Promise<string> {
+  return new TextDecoder('utf-8', { fatal: true }).decode(await readBody(response, MAX_ANSWER_BYTES));
 }
 
 function secureUrl(value: string): boolean {

@@ -7,7 +7,10 @@ import { RampartError } from '../core/errors.js';
  *
  * @throws RampartError `ERR_HTTP_BODY_TOO_LARGE` (413).
  */
-export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array> {
+export async function readBody(
+  request: Pick<Request, 'headers' | 'body' | 'arrayBuffer'>,
+  maxBytes: number,
+): Promise<Uint8Array> {
   const declared = request.headers.get('content-length');
   if (declared !== null) {
     const length = Number(declared);
