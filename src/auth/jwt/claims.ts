@@ -36,7 +36,8 @@ export function readTokenClaims(payload: JWTPayload, issuer: ResolvedIssuer): To
     clientId: readStringClaim(payload, issuer.clientIdClaims),
     scopes,
     roles: issuer.rolesClaim === undefined ? [] : readListClaim(payload, issuer.rolesClaim, PRINTABLE),
-    expiresAt: (payload.exp as number) * 1000,
+    // A finite `exp` near Number.MAX_VALUE overflows to Infinity in ms: cap at the largest safe integer.
+    expiresAt: Math.min((payload.exp as number) * 1000, Number.MAX_SAFE_INTEGER),
   };
 }
 

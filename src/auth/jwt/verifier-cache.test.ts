@@ -203,6 +203,16 @@ describe('createJwtVerifier on validly signed tokens with hostile claims', () =>
     { requiredKeys: [] },
   );
 
+  it('keeps expiresAt finite for an exp whose milliseconds overflow (found by the property below)', async () => {
+    const v = createJwtVerifier({
+      issuers: [{ issuer: ISS, audience: AUD, jwks: { keys: [jwk] } }],
+      now: () => NOW,
+      cache: { maxEntries: 0 },
+    });
+    const principal = await v.verify(bearer(await sign({ ...claims(), exp: 1.797693134862316e305 })));
+    expect(principal.expiresAt).toBe(Number.MAX_SAFE_INTEGER);
+  });
+
   it('either yields a frozen principal of bounded string sets or refuses with the one error', async () => {
     const v = createJwtVerifier({
       issuers: [{ issuer: ISS, audience: AUD, jwks: { keys: [jwk] }, rolesClaim: 'roles' }],
