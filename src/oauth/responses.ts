@@ -50,11 +50,11 @@ export async function readForm(request: Request, maxBytes = 16_384): Promise<Map
 }
 
 /**
- * A request body as UTF-8 text, read as a stream and refused past `maxBytes` (a chunked body is
+ * A request (or upstream response) body as UTF-8 text, read as a stream and refused past `maxBytes` (a chunked body is
  * never buffered whole first), or when it is not valid UTF-8.
  */
 export async function readCappedText(
-  request: Request,
+  request: Pick<Request, 'headers' | 'body' | 'arrayBuffer'>,
   maxBytes: number,
   error: OAuthErrorCode,
 ): Promise<string> {

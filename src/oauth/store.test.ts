@@ -104,11 +104,9 @@ describe.each(['sqlite', 'postgres'])('the OAuth store on %s', (backend) => {
   it('keeps pending state until it expires, and hands it out once', async () => {
     await store.putPending('req:a', { n: 1 }, Date.now() + 60_000);
     await store.putPending('req:a', { n: 2 }, Date.now() + 60_000);
-    expect(await store.getPending('req:a')).toEqual({ n: 2 });
     const takes = await Promise.all(Array.from({ length: 8 }, () => store.takePending('req:a')));
     expect(takes.filter((t) => t !== undefined)).toEqual([{ n: 2 }]);
     await store.putPending('req:old', { n: 3 }, Date.now() - 1);
-    expect(await store.getPending('req:old')).toBeUndefined();
     expect(await store.takePending('req:old')).toBeUndefined();
   });
 

@@ -50,12 +50,10 @@ export interface OAuthStore {
   consumeRefreshToken(token: string): Promise<Consumed<{ grantId: string; expiresAt: number }>>;
   /**
    * Short-lived state of the browser flow, in the database so that any instance can take the next
-   * step. `put` inserts or replaces; `get` ignores expired entries; `take` is an atomic get-and-delete.
+   * step. `put` inserts or replaces; `take` is an atomic get-and-delete that ignores expired entries.
    */
   putPending(id: string, value: unknown, expiresAt: number): Promise<void>;
-  getPending<T>(id: string): Promise<T | undefined>;
   takePending<T>(id: string): Promise<T | undefined>;
-  deletePending(id: string): Promise<void>;
   /** Forgets codes and refresh tokens that expired more than a day ago, and expired pending state. */
   purgeExpired(): Promise<void>;
 }
@@ -213,15 +211,6 @@ export function createSqlOAuthStore(db: Kysely<RampartDb>, now: () => number = D
         .onConflict((oc) => oc.column('id').doUpdateSet({ data, expires_at: expiresAt }))
         .execute();
     },
-    async getPending<T>(id: string) {
-      const row = await db
-        .selectFrom('oauth_pending')
-        .select('data')
-        .where('id', '=', id)
-        .where('expires_at', '>', now())
-        .executeTakeFirst();
-      return row ? (JSON.parse(row.data) as T) : undefined;
-    },
     async takePending<T>(id: string) {
       const row = await db
         .deleteFrom('oauth_pending')
@@ -230,9 +219,6 @@ export function createSqlOAuthStore(db: Kysely<RampartDb>, now: () => number = D
         .returning('data')
         .executeTakeFirst();
       return row ? (JSON.parse(row.data) as T) : undefined;
-    },
-    async deletePending(id) {
-      await db.deleteFrom('oauth_pending').where('id', '=', id).execute();
     },
     async purgeExpired() {
       await db.deleteFrom('oauth_pending').where('expires_at', '<=', now()).execute();

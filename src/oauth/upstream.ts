@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
-import { readBody } from '../validation/body.js';
 import { OAuthError } from './errors.js';
+import { readCappedText } from './responses.js';
 
 /** How Rampart signs in through an upstream OpenID provider (Cognito, Entra ID, Auth0, Okta, Keycloak…). */
 export interface UpstreamOptions {
@@ -211,8 +211,8 @@ export function mapIdentity(
 /** Answers from the provider are small; a bigger one is refused rather than held in memory. */
 const MAX_ANSWER_BYTES = 256 * 1024;
 
-async function cappedText(response: Response): Promise<string> {
-  return new TextDecoder('utf-8', { fatal: true }).decode(await readBody(response, MAX_ANSWER_BYTES));
+function cappedText(response: Response): Promise<string> {
+  return readCappedText(response, MAX_ANSWER_BYTES, 'temporarily_unavailable');
 }
 
 function secureUrl(value: string): boolean {

@@ -4,7 +4,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CallbackRecorder, launchChromium, startCallbackRecorder } from '../helpers/browser.js';
 import { type DemoServer, startDemoServer } from '../helpers/demo-server.js';
-import { pkcePair, registerPublicClient, tokenRequest } from '../helpers/oauth.js';
+import { authorizeUrl, pkcePair, registerPublicClient, tokenRequest } from '../helpers/oauth.js';
 
 // A person approving an MCP client in a real browser: Debian's chromium, driven by playwright-core.
 const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
@@ -34,18 +34,15 @@ async function startAuthorization(state: string) {
     client_name: 'Browser test client',
   });
   const { verifier, challenge } = pkcePair();
-  const url = new URL(`${demo.url}/oauth/authorize`);
-  url.search = new URLSearchParams({
-    response_type: 'code',
-    client_id: clientId,
-    redirect_uri: callbackUrl,
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
+  const url = authorizeUrl(demo.url, {
+    clientId,
+    redirectUri: callbackUrl,
+    challenge,
     state,
     resource: demo.mcpUrl,
     scope: 'mcp:read mcp:write',
-  }).toString();
-  return { clientId, verifier, url: url.href };
+  });
+  return { clientId, verifier, url };
 }
 
 describe('the login and consent page in Chromium', () => {

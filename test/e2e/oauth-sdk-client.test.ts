@@ -83,6 +83,31 @@ async function approveInBrowser(authUrl: URL): Promise<URLSearchParams> {
   return new URL(response.headers.get('location') as string).searchParams;
 }
 
+/**
+ * A tool call with the fresh token; then the access token stops working, and the client must
+ * refresh (rotating the refresh token) and retry. Closes the client.
+ */
+async function callThenRefresh(
+  client: {
+    callTool(params: { name: string; arguments: Record<string, unknown> }): Promise<unknown>;
+    close(): Promise<void>;
+  },
+  provider: ReturnType<typeof memoryProvider>,
+): Promise<void> {
+  try {
+    const result = await client.callTool({ name: 'list_items', arguments: { table: 'orders' } });
+    expect((result as { isError?: unknown }).isError).toBeFalsy();
+    const before = provider.store.tokens as { refresh_token: string; access_token: string };
+    provider.store.tokens = { ...before, access_token: 'not-a-token' };
+    const again = await client.callTool({ name: 'list_items', arguments: { table: 'orders' } });
+    expect((again as { isError?: unknown }).isError).toBeFalsy();
+    const after = provider.store.tokens as { refresh_token: string; access_token: string };
+    expect(after.refresh_token).not.toBe(before.refresh_token);
+  } finally {
+    await client.close();
+  }
+}
+
 describe('SDK v2 client (2026-07-28)', () => {
   it('discovers, registers, authorizes, calls a tool and refreshes', async () => {
     const provider = memoryProvider();
@@ -102,19 +127,7 @@ describe('SDK v2 client (2026-07-28)', () => {
 
     const client = new ClientV2({ name: 'sdk-v2', version: '1' });
     await client.connect(new TransportV2(url, { authProvider: provider }));
-    try {
-      const result = await client.callTool({ name: 'list_items', arguments: { table: 'orders' } });
-      expect(result.isError).toBeFalsy();
-      // The access token stops working: the client refreshes (rotating the refresh token) and retries.
-      const before = provider.store.tokens as { refresh_token: string; access_token: string };
-      provider.store.tokens = { ...before, access_token: 'not-a-token' };
-      const again = await client.callTool({ name: 'list_items', arguments: { table: 'orders' } });
-      expect(again.isError).toBeFalsy();
-      const after = provider.store.tokens as { refresh_token: string; access_token: string };
-      expect(after.refresh_token).not.toBe(before.refresh_token);
-    } finally {
-      await client.close();
-    }
+    await callThenRefresh(client, provider);
   }, 30_000);
 });
 
@@ -132,15 +145,6 @@ describe('SDK v1 client (2025 era)', () => {
 
     const client = new ClientV1({ name: 'sdk-v1', version: '1' });
     await client.connect(new TransportV1(url, { authProvider: provider }));
-    try {
-      const result = await client.callTool({ name: 'list_items', arguments: { table: 'orders' } });
-      expect(result.isError).toBeFalsy();
-      const before = provider.store.tokens as { refresh_token: string; access_token: string };
-      provider.store.tokens = { ...before, access_token: 'not-a-token' };
-      const again = await client.callTool({ name: 'list_items', arguments: { table: 'orders' } });
-      expect(again.isError).toBeFalsy();
-    } finally {
-      await client.close();
-    }
+    await callThenRefresh(client, provider);
   }, 30_000);
 });

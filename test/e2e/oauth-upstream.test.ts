@@ -6,7 +6,7 @@ import { type CallbackRecorder, launchChromium, startCallbackRecorder } from '..
 import { type DemoServer, startDemoServer } from '../helpers/demo-server.js';
 import { modernRequest } from '../helpers/mcp.js';
 import { freePort } from '../helpers/net.js';
-import { pkcePair, registerPublicClient, tokenRequest } from '../helpers/oauth.js';
+import { authorizeUrl, pkcePair, registerPublicClient, tokenRequest } from '../helpers/oauth.js';
 
 // Rampart in front of an upstream identity provider: a real, certified OpenID provider
 // (oidc-provider) runs in this process; a person signs in there in Chromium. Rampart asks for
@@ -88,18 +88,15 @@ async function authorization(state: string, scope: string) {
     client_name: 'Upstream test client',
   });
   const { verifier, challenge } = pkcePair();
-  const url = new URL(`${demo.url}/oauth/authorize`);
-  url.search = new URLSearchParams({
-    response_type: 'code',
-    client_id: clientId,
-    redirect_uri: callbackUrl,
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
+  const url = authorizeUrl(demo.url, {
+    clientId,
+    redirectUri: callbackUrl,
+    challenge,
     state,
     resource: demo.mcpUrl,
-    scope,
-  }).toString();
-  return { clientId, verifier, url: url.href };
+    scope: scope,
+  });
+  return { clientId, verifier, url };
 }
 
 describe('Rampart in front of an OpenID provider', () => {

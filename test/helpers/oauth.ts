@@ -91,3 +91,29 @@ export async function tokenRequest(
     headers: response.headers,
   };
 }
+
+/** The /oauth/authorize URL a client builds (S256 PKCE, resource = the MCP URI). */
+export function authorizeUrl(
+  baseUrl: string,
+  params: {
+    clientId: string;
+    redirectUri: string;
+    challenge: string;
+    state: string;
+    resource: string;
+    scope: string;
+  },
+): string {
+  const url = new URL(`${baseUrl}/oauth/authorize`);
+  url.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: params.clientId,
+    redirect_uri: params.redirectUri,
+    code_challenge: params.challenge,
+    code_challenge_method: 'S256',
+    state: params.state,
+    resource: params.resource,
+    scope: params.scope,
+  }).toString();
+  return url.href;
+}
