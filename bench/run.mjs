@@ -5,6 +5,8 @@
 //   BENCH_SECONDS  measured seconds per contender (default 10); warm-up is 2 s before each run
 //   BENCH_ONLY     comma-separated contender names to run (default: all)
 //   BENCH_KEEP_TMP keep the temporary directory (keys, token, Lua scripts, data dirs)
+//   BENCH_NODE_FLAGS extra node flags for the servers (e.g. "--trace-deopt")
+//   BENCH_SERVER_STDOUT append the servers' stdout to this file instead of discarding it
 // Flags:
 //   --profile[=name]  instead of the comparison, CPU-profile one contender (default rampart-nolog)
 //                     under load and print the top self/inclusive-time functions
@@ -12,7 +14,7 @@
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,6 +110,21 @@ const CONTENDERS = [
     layers: { rateLimit: false, audit: false, sanitize: false },
     note: 'core, JWT cache off (verifies ES256 every request)',
   },
+  // One layer at a time over rampart-core; run only when named in BENCH_ONLY.
+  ...[
+    ['rampart-ratelimit', { rateLimit: true, metrics: false }],
+    ['rampart-audit', { audit: 'buffered', metrics: false }],
+    ['rampart-sanitize', { sanitize: true, metrics: false }],
+    ['rampart-metrics', { metrics: true }],
+  ].map(([name, on]) => ({
+    name,
+    kind: 'rampart',
+    era: 'modern',
+    logRequests: false,
+    extra: true,
+    layers: { rateLimit: false, audit: false, sanitize: false, ...on },
+    note: `core plus ${name.slice('rampart-'.length)} alone`,
+  })),
   { name: 'sdk-v1', kind: 'sdk-v1', era: 'legacy', note: 'SDK 1.x express, stateless, bearer+jose' },
   { name: 'sdk-v2', kind: 'sdk-v2', era: 'modern', note: 'SDK 2.x createMcpHandler, bearer+jose' },
 ];
@@ -230,9 +247,11 @@ async function gcStats(server) {
 
 async function startServer(contender, params, nodeFlags = []) {
   // stdout goes to /dev/null: Rampart's pino access log is written there, as in production to a pipe.
-  const child = spawn('taskset', ['-c', SERVER_CPU, process.execPath, ...nodeFlags, SERVERS], {
+  const flags = [...nodeFlags, ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])];
+  const stdout = process.env.BENCH_SERVER_STDOUT ? openSync(process.env.BENCH_SERVER_STDOUT, 'a') : 'ignore';
+  const child = spawn('taskset', ['-c', SERVER_CPU, process.execPath, ...flags, SERVERS], {
     cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    stdio: ['ignore', stdout, 'pipe', 'ipc'],
     env: { ...process.env, BENCH_PARAMS: JSON.stringify(params) },
   });
   track(child);
@@ -554,7 +573,9 @@ function environment() {
 // ---- main --------------------------------------------------------------------------------------
 
 async function main() {
-  const chosen = CONTENDERS.filter((c) => (PROFILE ? c.name === PROFILE : !ONLY || ONLY.includes(c.name)));
+  const chosen = CONTENDERS.filter((c) =>
+    PROFILE ? c.name === PROFILE : ONLY ? ONLY.includes(c.name) : !c.extra,
+  );
   if (chosen.some((c) => c.kind === 'rampart') || (FLAT && !PROFILE && !ONLY)) {
     for (const f of ['dist/index.js', 'dist/auth/jwt/index.js']) {
       if (!existsSync(join(ROOT, f)))

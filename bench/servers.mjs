@@ -147,8 +147,8 @@ async function serveRampart() {
         ? { mode: layers.audit, file: `${params.dataDir}/audit-${params.port}.log` }
         : { enabled: false },
       sanitize: { enabled: layers.sanitize !== false },
-      detection: { enabled: layers.rateLimit !== false },
-      metrics: { enabled: layers.rateLimit !== false },
+      detection: { enabled: (layers.metrics ?? layers.rateLimit) !== false },
+      metrics: { enabled: (layers.metrics ?? layers.rateLimit) !== false },
     },
   });
   await listen(rampart, { port: params.port, host: HOST });

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from './canonical.js';
-import { GENESIS, hashBody, isoTime, sealRecord } from './chain.js';
+import { encodeEntry, GENESIS, hashBody, isoTime, sealRecord } from './chain.js';
+import { PendingRecords } from './pending.js';
 import { AUDIT_EVENTS, type AuditEntry } from './record.js';
 
 const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
@@ -65,6 +66,40 @@ describe('sealRecord', () => {
       0,
     );
     expect(sealed.line).not.toContain('\n');
+  });
+});
+
+describe('PendingRecords', () => {
+  it('seals a batch into exactly the lines sealRecord writes, chained', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(entry, fc.integer({ min: 0, max: 4102444800000 })), {
+          minLength: 1,
+          maxLength: 20,
+        }),
+        fc.integer({ min: 0, max: 2 ** 40 }),
+        (items, seq) => {
+          // A tiny first buffer, so that growing is exercised too.
+          const pending = new PendingRecords(16);
+          for (const [e, at] of items) pending.push(encodeEntry(e), at);
+          const out = Buffer.alloc(pending.sealedBytes());
+          let head = { seq, hash: GENESIS };
+          let expected = '';
+          let pos = 0;
+          for (let i = 0; i < items.length; i++) {
+            const [e, at] = items[i] as [AuditEntry, number];
+            const sealed = sealRecord(e, head, at);
+            expected += `${sealed.line}\n`;
+            const next = pending.sealInto(i, head, out, pos);
+            expect(next.head).toEqual({ seq: sealed.seq, hash: sealed.hash });
+            head = next.head;
+            pos = next.end;
+          }
+          expect(out.subarray(0, pos).toString('utf8')).toBe(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 

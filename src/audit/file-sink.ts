@@ -1,15 +1,9 @@
 import { fstatSync, ftruncateSync, mkdirSync, readSync, renameSync, statSync } from 'node:fs';
 import { type FileHandle, open as openAsync } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import {
-  type ChainHead,
-  checkpointEntry,
-  type EncodedEntry,
-  encodeEntry,
-  GENESIS,
-  sealRecord,
-} from './chain.js';
+import { type ChainHead, checkpointEntry, encodeEntry, GENESIS, sealRecord } from './chain.js';
 import { withFileLock } from './file-lock.js';
+import { grow, PendingRecords } from './pending.js';
 import type { AuditSink } from './sink.js';
 
 /** Options of {@link openFileSink}. */
@@ -43,13 +37,6 @@ export interface FileSinkOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-interface Pending {
-  /** Encoded at append: a waiting record holds three strings, not the entry's objects. */
-  readonly entry: EncodedEntry;
-  readonly at: number;
-  readonly done?: { resolve(): void; reject(error: unknown): void };
-}
-
 /** Buffered mode writes at once when this many records wait. */
 const BATCH = 4096;
 
@@ -74,7 +61,12 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
   let sinceCheckpoint = 0;
   let lastCheckpointAt = Date.now();
   const intervalMs = options.checkpointIntervalMs ?? 60_000;
-  let queue: Pending[] = [];
+  // Records wait in `queue` while `spare` (the batch before) is written; then the two swap.
+  let queue = new PendingRecords();
+  let spare = new PendingRecords();
+  // Durable mode: one promise for all the records of the waiting batch, settled when it is stored.
+  let queueStored: Deferred | undefined;
+  let out: Buffer = Buffer.allocUnsafeSlow(256 * 1024);
   let writing: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
@@ -141,31 +133,47 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
     head = { seq: last.seq, hash: last.hash };
   }
 
-  async function writeBatch(batch: Pending[]): Promise<void> {
+  async function writeBatch(batch: PendingRecords): Promise<void> {
     await withFileLock(lockPath, lockTimeoutMs, async () => {
       await followRotation();
       syncHead();
-      if (options.rotateBytes && knownSize >= options.rotateBytes) await rotate(batch[0]?.at ?? Date.now());
-      const lines: string[] = [];
-      for (const item of batch) {
-        const record = sealRecord(item.entry, head, item.at);
-        head = record;
-        lines.push(record.line);
-        sinceCheckpoint++;
-        const due = sinceCheckpoint >= every || item.at - lastCheckpointAt >= intervalMs;
-        if (options.checkpointKey && due) {
-          const checkpoint = sealRecord(checkpointEntry(head, options.checkpointKey), head, item.at);
-          head = checkpoint;
-          lines.push(checkpoint.line);
-          sinceCheckpoint = 0;
-          lastCheckpointAt = item.at;
-        }
+      if (options.rotateBytes && knownSize >= options.rotateBytes) await rotate(batch.firstAt ?? Date.now());
+      try {
+        const size = await appendSealed(batch);
+        if (mode === 'durable') await file.datasync();
+        knownSize += size;
+      } catch (error) {
+        // The head moved past records that may not be stored: re-read it from the file next time.
+        knownSize = -1;
+        throw error;
       }
-      const text = `${lines.join('\n')}\n`;
-      const { bytesWritten } = await file.write(text);
-      knownSize += bytesWritten;
-      if (mode === 'durable') await file.datasync();
     });
+  }
+
+  /** Seals a batch after the head, with checkpoints where due, and writes it in one call. */
+  async function appendSealed(batch: PendingRecords): Promise<number> {
+    if (out.length < batch.sealedBytes()) out = grow(out, 0, batch.sealedBytes());
+    let pos = 0;
+    for (let i = 0; i < batch.count; i++) {
+      const sealed = batch.sealInto(i, head, out, pos);
+      head = sealed.head;
+      pos = sealed.end;
+      sinceCheckpoint++;
+      const at = batch.at(i);
+      if (options.checkpointKey && (sinceCheckpoint >= every || at - lastCheckpointAt >= intervalMs)) {
+        const checkpoint = sealRecord(checkpointEntry(head, options.checkpointKey), head, at);
+        const line = `${checkpoint.line}\n`;
+        const room = pos + 3 * line.length + batch.sealedBytes();
+        if (out.length < room) out = grow(out, pos, room);
+        pos += out.write(line, pos);
+        head = checkpoint;
+        sinceCheckpoint = 0;
+        lastCheckpointAt = at;
+      }
+    }
+    const { bytesWritten } = await file.write(out, 0, pos);
+    if (bytesWritten !== pos) throw new Error(`short write to audit log ${path} (disk full?)`);
+    return bytesWritten;
   }
 
   /** Writes everything queued, one batch at a time; records arriving meanwhile form the next. */
@@ -174,24 +182,26 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
       clearTimeout(timer);
       timer = undefined;
     }
-    if (writing) return writing.then(() => (queue.length > 0 ? flush() : undefined));
-    if (queue.length === 0) return Promise.resolve();
+    if (writing) return writing.then(() => (queue.count > 0 ? flush() : undefined));
+    if (queue.count === 0) return Promise.resolve();
     const batch = queue;
-    queue = [];
+    const stored = queueStored;
+    queue = spare;
+    queueStored = undefined;
     writing = writeBatch(batch).then(
-      () => {
-        for (const item of batch) item.done?.resolve();
-      },
+      () => stored?.resolve(),
       (error: unknown) => {
-        for (const item of batch) item.done?.reject(error);
+        stored?.reject(error);
         if (mode === 'buffered') options.onError?.(error);
       },
     );
     return writing.then(() => {
       writing = undefined;
+      batch.clear();
+      spare = batch;
       // Group commit: whatever queued up during this write goes out as one batch now (buffered
       // mode waits for its interval unless a full batch is already waiting).
-      if (queue.length > 0) return mode === 'durable' || queue.length >= BATCH ? flush() : schedule();
+      if (queue.count > 0) return mode === 'durable' || queue.count >= BATCH ? flush() : schedule();
     });
   }
 
@@ -206,20 +216,18 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
     mode,
     append(entry) {
       if (closed) throw new Error('audit sink is closed');
-      const at = Date.now();
-      const encoded = encodeEntry(entry);
+      queue.push(encodeEntry(entry), Date.now());
       if (mode === 'buffered') {
-        queue.push({ entry: encoded, at });
         // While a write is in flight, the batch it leaves behind is taken when it ends.
-        if (queue.length >= BATCH) {
+        if (queue.count >= BATCH) {
           if (!writing) void flush();
         } else schedule();
         return undefined;
       }
-      return new Promise<void>((resolve, reject) => {
-        queue.push({ entry: encoded, at, done: { resolve, reject } });
-        if (!writing) void flush();
-      });
+      queueStored ??= deferred();
+      const stored = queueStored.promise;
+      if (!writing) void flush();
+      return stored;
     },
     flush,
     async close() {
@@ -243,6 +251,22 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
       await file.close();
     },
   };
+}
+
+interface Deferred {
+  readonly promise: Promise<void>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
 }
 
 /** The last complete line of a file, and the size up to its newline (what follows is torn). */

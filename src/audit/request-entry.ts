@@ -10,8 +10,9 @@ export interface RequestFacts
   readonly principal?: Principal | undefined;
   /** The refusal's error code, when the boundary refused the request. */
   readonly code?: string | undefined;
-  /** How a tool call ended, as the dispatcher saw it. */
-  readonly toolOutcome?: { readonly outcome: AuditOutcome; readonly reason?: string | undefined } | undefined;
+  /** How a tool call ended, as the dispatcher saw it, and why. */
+  readonly toolOutcome?: AuditOutcome | undefined;
+  readonly toolReason?: string | undefined;
 }
 
 /** The one audit record of an MCP request. */
@@ -36,8 +37,8 @@ export function requestEntry(facts: RequestFacts): AuditEntry {
     event = facts.method === 'tools/call' ? 'tool.call' : 'request';
     if (code !== undefined) outcome = facts.status >= 500 ? 'error' : 'deny';
     else if (facts.toolOutcome) {
-      outcome = facts.toolOutcome.outcome;
-      reason = facts.toolOutcome.reason;
+      outcome = facts.toolOutcome;
+      reason = facts.toolReason;
     } else outcome = facts.status >= 500 ? 'error' : 'allow';
   }
   return {

@@ -157,7 +157,7 @@ export function routeWithMount(own: Dispatch, mount: MountedServer, options: Mou
         const reply = await forward(req);
         if (reply && 'result' in reply) {
           const failed = reply.result.isError === true;
-          req.note?.(failed ? 'error' : 'allow', failed ? 'tool_error' : 'ok');
+          req.outcomes?.noteOutcome(failed ? 'error' : 'allow', failed ? 'tool_error' : 'ok');
           if (failed && !mount.exposeToolErrors)
             return { result: hideToolError(reply.result, name, req.requestId) };
           if (sanitize) return { result: sanitize(reply.result, name, req.requestId) };

@@ -43,8 +43,13 @@ export interface DispatchRequest {
    * the Node adapter builds its AbortController on first access (~6 µs a request).
    */
   readonly signalSource: { readonly signal: AbortSignal };
-  /** Tells the audit trail how a tool call ended. */
-  readonly note?: ((outcome: 'allow' | 'deny' | 'error', reason: string) => void) | undefined;
+  /** Told how a tool call ended, for the audit trail (an object, so no closure per request). */
+  readonly outcomes?: OutcomeListener | undefined;
+}
+
+/** Receives how a tool call ended: allowed, denied (and why) or failed. */
+export interface OutcomeListener {
+  noteOutcome(outcome: 'allow' | 'deny' | 'error', reason: string): void;
 }
 
 /**
@@ -98,24 +103,24 @@ export function createDispatcher(options: DispatchOptions) {
     if (limited) await limited;
     const rawArgs = params.arguments ?? {};
     if (rawArgs === null || typeof rawArgs !== 'object' || Array.isArray(rawArgs)) {
-      req.note?.('deny', 'invalid_arguments');
+      req.outcomes?.noteOutcome('deny', 'invalid_arguments');
       return toolError('Invalid arguments: (arguments): expected object');
     }
     const unknownAt = findUnknownKey(tool.input, rawArgs);
     if (unknownAt) {
-      req.note?.('deny', 'invalid_arguments');
+      req.outcomes?.noteOutcome('deny', 'invalid_arguments');
       return toolError(`Invalid arguments: ${formatPath(unknownAt)}: has unknown properties`);
     }
     const parsed = await parseArguments(tool, rawArgs);
     if (!parsed.success) {
-      req.note?.('deny', 'invalid_arguments');
+      req.outcomes?.noteOutcome('deny', 'invalid_arguments');
       return toolError(describeIssues(parsed.error.issues));
     }
     try {
       if (tool.allow) {
         const verdict = await tool.allow(parsed.data, req.principal);
         if (verdict !== true) {
-          req.note?.('deny', 'denied_by_rule');
+          req.outcomes?.noteOutcome('deny', 'denied_by_rule');
           return toolError(
             typeof verdict === 'string' && verdict ? `Not permitted: ${verdict}` : 'Not permitted',
           );
@@ -126,18 +131,18 @@ export function createDispatcher(options: DispatchOptions) {
         new CallContext(req.principal, req.requestId, req.signalSource),
       );
       const result = toToolResult(value);
-      req.note?.(result.isError ? 'error' : 'allow', result.isError ? 'tool_error' : 'ok');
+      req.outcomes?.noteOutcome(result.isError ? 'error' : 'allow', result.isError ? 'tool_error' : 'ok');
       return result;
     } catch (error) {
       if (error instanceof ToolError) {
-        req.note?.('error', 'tool_error');
+        req.outcomes?.noteOutcome('error', 'tool_error');
         return toolError(error.message);
       }
       if (error instanceof RampartError && error.info.rpc === -32602) {
-        req.note?.('deny', error.code);
+        req.outcomes?.noteOutcome('deny', error.code);
         return toolError(error.message);
       }
-      req.note?.('error', 'tool_failed');
+      req.outcomes?.noteOutcome('error', 'tool_failed');
       options.onToolFailure(error, tool.name, req.requestId);
       return toolError(`The tool failed (request id ${req.requestId})`);
     }
