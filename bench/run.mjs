@@ -3,7 +3,8 @@
 // Each contender runs in its own child process pinned to CPU 0 (`taskset -c 0`); wrk runs pinned to
 // CPU 1 with one thread and 50 connections. Environment:
 //   BENCH_SECONDS  measured seconds per contender (default 10); warm-up is 2 s before each run
-//   BENCH_ONLY     comma-separated contender names to run (default: all)
+//   BENCH_ONLY     comma-separated contender names to run (default: all but the per-layer ones)
+//   BENCH_RUNS     rounds over all contenders (default 1); each reports its median run
 //   BENCH_KEEP_TMP keep the temporary directory (keys, token, Lua scripts, data dirs)
 //   BENCH_NODE_FLAGS extra node flags for the servers (e.g. "--trace-deopt")
 //   BENCH_SERVER_STDOUT append the servers' stdout to this file instead of discarding it
@@ -27,6 +28,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SERVERS = fileURLToPath(new URL('servers.mjs', import.meta.url));
 const RESULTS = join(ROOT, 'bench', 'results');
 const SECONDS = positiveInt(process.env.BENCH_SECONDS, 10);
+const RUNS = positiveInt(process.env.BENCH_RUNS, 1);
 const WARMUP_SECONDS = 2;
 const CONNECTIONS = 50;
 const SERVER_CPU = '0';
@@ -506,6 +508,7 @@ function printTable(results) {
   const cols = [
     ['server', (r) => r.name, 16],
     ['req/s', (r) => fmt(r.rps), 8],
+    ...(RUNS > 1 ? [['range', (r) => `${fmt(r.rpsMin)}-${fmt(r.rpsMax)}`, 12]] : []),
     ['p50 ms', (r) => fmt(r.p50Ms, 2), 8],
     ['p99 ms', (r) => fmt(r.p99Ms, 2), 8],
     ['non-2xx', (r) => String(r.non2xx), 8],
@@ -523,6 +526,13 @@ function printTable(results) {
   console.log(line(cols.map((c) => c[0])));
   console.log('-'.repeat(cols.reduce((n, c) => n + c[2] + 1, -1)));
   for (const r of results) console.log(`${line(cols.map((c) => c[1](r)))}   ${r.note}`);
+}
+
+/** The run with the median req/s, with the range over all runs. */
+function medianRun(runs) {
+  const sorted = [...runs].sort((a, b) => a.rps - b.rps);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)];
+  return { ...median, rpsMin: sorted[0].rps, rpsMax: sorted[sorted.length - 1].rps, runs: runs.length };
 }
 
 function ratios(results) {
@@ -562,6 +572,7 @@ function environment() {
     clkTck: CLK_TCK,
     wrk: wrkVersion,
     seconds: SECONDS,
+    runs: RUNS,
     warmupSeconds: WARMUP_SECONDS,
     connections: CONNECTIONS,
     serverCpu: SERVER_CPU,
@@ -596,8 +607,15 @@ async function main() {
   }
 
   const started = performance.now();
-  const results = [];
-  for (const contender of chosen) results.push(await benchOne(contender, issuer));
+  // Rounds run every contender in turn, so that drift in the machine's speed reaches them all.
+  const rounds = [];
+  for (let round = 0; round < RUNS; round++) {
+    if (RUNS > 1) process.stderr.write(`round ${round + 1} of ${RUNS}\n`);
+    const results = [];
+    for (const contender of chosen) results.push(await benchOne(contender, issuer));
+    rounds.push(results);
+  }
+  const results = chosen.map((_, i) => medianRun(rounds.map((r) => r[i])));
   const nolog = results.find((r) => r.name === 'rampart-nolog');
   const flat =
     FLAT && (!ONLY || ONLY.includes('rampart-nolog')) ? await flatness(issuer, nolog?.rps) : undefined;
@@ -608,10 +626,14 @@ async function main() {
   );
   printTable(results);
   const r = ratios(results);
-  console.log('\nratios (A/B):      req/s   CPU/req   p50');
+  const perRound = rounds.map(ratios);
+  console.log(
+    `\nratios (A/B)${RUNS > 1 ? ' of the median runs' : ''}:  req/s   CPU/req   p50${RUNS > 1 ? '   req/s in each round' : ''}`,
+  );
   for (const [pair, v] of Object.entries(r)) {
+    const each = RUNS > 1 ? `   ${perRound.map((x) => fmt(x[pair]?.rps, 2)).join(' ')}` : '';
     console.log(
-      `  ${pair.padEnd(24)} ${fmt(v.rps, 2).padStart(6)} ${fmt(v.cpuPerRequest, 2).padStart(9)} ${fmt(v.p50, 2).padStart(6)}`,
+      `  ${pair.padEnd(24)} ${fmt(v.rps, 2).padStart(6)} ${fmt(v.cpuPerRequest, 2).padStart(9)} ${fmt(v.p50, 2).padStart(6)}${each}`,
     );
   }
   if (flat) {
@@ -647,7 +669,7 @@ async function main() {
       },
     );
   }
-  const bad = results.filter((x) => x.non2xx > 0);
+  const bad = rounds.flat().filter((x) => x.non2xx > 0);
   if (bad.length > 0)
     console.error(
       `\n!!!!! NON-2xx responses from: ${bad.map((x) => `${x.name} (${x.non2xx})`).join(', ')} !!!!!`,
@@ -656,7 +678,7 @@ async function main() {
   console.log(`\ntotal ${fmt(elapsed)} s; results in bench/results/latest.json`);
   writeFileSync(
     join(RESULTS, 'latest.json'),
-    `${JSON.stringify({ environment: env, results, ratios: r, rssFlatness: flat, elapsedSeconds: elapsed }, null, 2)}\n`,
+    `${JSON.stringify({ environment: env, results, ratios: r, rounds, rssFlatness: flat, elapsedSeconds: elapsed }, null, 2)}\n`,
   );
 }
 

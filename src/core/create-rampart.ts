@@ -20,6 +20,7 @@ import { createClientIpResolver } from '../ratelimit/client-ip.js';
 import { rateLimiterFromConfig } from '../ratelimit/from-config.js';
 import { sanitizerFromConfig } from '../sanitize/from-config.js';
 import type { Tool } from '../tools/define-tool.js';
+import { createAccessLog } from './access-log.js';
 import { ConfigError } from './errors.js';
 import { fromFetchRequest, type InboundRequest, type Reply, toResponse } from './exchange.js';
 import { createMcpEndpoint } from './mcp-endpoint.js';
@@ -93,13 +94,16 @@ export interface Rampart {
  */
 export async function createRampart(options: RampartOptions): Promise<Rampart> {
   const config = resolveConfig(options.config);
+  // Asynchronous writes: a synchronous write per access-log line costs ~6 µs a request; what is
+  // pending is flushed on shutdown (`listen().close()`).
+  const destination = options.logger
+    ? undefined
+    : pino.destination({ dest: 1, sync: false, minLength: 4096 });
   const logger =
     options.logger ??
-    // Asynchronous writes: a synchronous write per access-log line costs ~6 µs a request; what is
-    // pending is flushed on shutdown (`listen().close()`).
     pino(
       { level: config.logging.level, base: undefined, timestamp: pino.stdTimeFunctions.epochTime },
-      pino.destination({ dest: 1, sync: false, minLength: 4096 }),
+      destination,
     );
   const { server, protocol, authorization } = config;
 
@@ -242,7 +246,7 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     challengeScopes: [authorization.scopes[0] ?? 'mcp:read'],
     baseHeaders,
     logger,
-    logRequests: config.logging.requests,
+    accessLog: config.logging.requests ? createAccessLog(logger, destination) : undefined,
     clientIp,
     rateLimiter,
     audit,

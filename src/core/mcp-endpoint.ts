@@ -12,6 +12,7 @@ import type { SessionStore } from '../protocol/sessions.js';
 import type { ClientIpResolver } from '../ratelimit/client-ip.js';
 import type { RateLimiter } from '../ratelimit/limiter.js';
 import { type JsonLimits, parseJsonBody } from '../validation/json.js';
+import type { AccessLog } from './access-log.js';
 import { corsHeaders, NO_CORS, preflightHeaders } from './cors.js';
 import { RampartError } from './errors.js';
 import type { HeaderReader, InboundRequest, Reply } from './exchange.js';
@@ -32,7 +33,8 @@ export interface McpEndpointOptions {
   readonly challengeScopes: readonly string[];
   readonly baseHeaders: Readonly<Record<string, string>>;
   readonly logger: Logger;
-  readonly logRequests: boolean;
+  /** A line per request, when `logging.requests` is on. */
+  readonly accessLog: AccessLog | undefined;
   /** Finds the client address (socket, or X-Forwarded-For past trusted proxies). */
   readonly clientIp: ClientIpResolver;
   readonly rateLimiter: RateLimiter | undefined;
@@ -271,22 +273,7 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
         }
       }
     }
-    if (options.logRequests) {
-      logger.info(
-        {
-          reqId: record.requestId,
-          status: response.status,
-          method: record.method,
-          tool: record.tool,
-          era: record.era,
-          sub: record.principal?.subject,
-          code: record.code,
-          cause: record.cause,
-          ms: durationMs,
-        },
-        'mcp',
-      );
-    }
+    options.accessLog?.(record, response.status, durationMs);
     return response;
   };
 }

@@ -103,6 +103,41 @@ describe('redaction rules, one by one', () => {
   }
 });
 
+describe('rule hints', () => {
+  // A hint must be in every text its rule matches, or the rule would be skipped for that text.
+  const pieces = Object.values(CASES).flatMap(({ hit, miss }) => [...hit.map(([input]) => input), ...miss]);
+  const text = fc
+    .array(fc.oneof(fc.constantFrom(...pieces), fc.string({ unit: 'binary', maxLength: 12 })), {
+      maxLength: 4,
+    })
+    .map((parts) => parts.join(''));
+  for (const rule of BUILTIN_RULES) {
+    it(`${rule.id}: its hint is in everything it matches`, () => {
+      const hint = new RegExp(rule.hint as string, 'i');
+      for (const [input] of CASES[rule.id]?.hit ?? []) expect(hint.test(input)).toBe(true);
+      fc.assert(
+        fc.property(text, (t) => {
+          rule.pattern.lastIndex = 0;
+          if (rule.pattern.test(t)) expect(hint.test(t)).toBe(true);
+        }),
+        { numRuns: 300 },
+      );
+    });
+  }
+
+  it('a result with nothing to clean leaves as it came, a config rule without a hint still runs', () => {
+    const custom = createSanitizer({
+      rules: [...BUILTIN_RULES, { id: 'ticket', description: 'x', pattern: /TCK-\d+/g, replacement: 'T' }],
+      maxChars: 100,
+    });
+    const plain = { content: [{ type: 'text', text: 'hello' }] };
+    expect(custom.result(plain).value).toBe(plain);
+    expect(custom.result({ content: [{ type: 'text', text: 'see TCK-12' }] }).value).toEqual({
+      content: [{ type: 'text', text: 'see T' }],
+    });
+  });
+});
+
 describe('tool results', () => {
   it('strips ANSI escapes and control characters but keeps newlines and tabs', () => {
     const { value, report } = sanitizer.result({
@@ -131,7 +166,7 @@ describe('tool results', () => {
       ],
       structuredContent: { rows: [{ dsn: 'mysql://root:[REDACTED]@10.0.0.5/db', n: 3 }] },
     });
-    expect(report.redacted.sort()).toEqual(['connection-string-password', 'secret-assignment']);
+    expect([...report.redacted].sort()).toEqual(['connection-string-password', 'secret-assignment']);
   });
 
   it('caps the total text with a marker that says how much was cut', () => {

@@ -11,14 +11,14 @@ export interface SanitizerOptions {
 /** What a sanitizer did to one result, for logs and metrics. */
 export interface SanitizeReport {
   /** Ids of the rules that matched. */
-  readonly redacted: string[];
+  readonly redacted: readonly string[];
   readonly controlCharsRemoved: number;
   readonly truncated: boolean;
 }
 
 /** Cleans tool output before it leaves. */
 export interface Sanitizer {
-  /** A cleaned copy of a tool result, and what was done. */
+  /** A cleaned copy of a tool result, and what was done; the result itself when nothing was to do. */
   result(result: ToolResult | Record<string, unknown>): {
     value: Record<string, unknown>;
     report: SanitizeReport;
@@ -50,6 +50,45 @@ export function truncationMarker(cut: number): string {
  */
 export function createSanitizer(options: SanitizerOptions): Sanitizer {
   const { rules, maxChars } = options;
+  // One test of all hints instead of one per rule: output rarely holds anything a rule looks for.
+  const hinted = rules.filter((r) => r.hint !== undefined);
+  const unhinted = rules.filter((r) => r.hint === undefined);
+  const hints = hinted.length > 0 ? new RegExp(hinted.map((r) => `(?:${r.hint})`).join('|'), 'i') : undefined;
+
+  /** Whether a string may need cleaning: control characters, a rule's hint, or an unhinted rule. */
+  function suspect(value: string): boolean {
+    if (ANY_CONTROL.test(value) || hints?.test(value)) return true;
+    for (const rule of unhinted) {
+      rule.pattern.lastIndex = 0;
+      if (rule.pattern.test(value)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The text budget left after `value` if no string in it needs cleaning, or -1 if one does (or
+   * the budget runs out). Allocates nothing: the common result leaves as it came.
+   */
+  function scan(value: unknown, budget: number, depth: number): number {
+    if (typeof value === 'string') {
+      const left = budget - value.length;
+      return left < 0 || suspect(value) ? -1 : left;
+    }
+    if (value === null || typeof value !== 'object' || depth > 64) return budget;
+    if (Array.isArray(value)) {
+      for (const member of value) {
+        budget = scan(member, budget, depth + 1);
+        if (budget < 0) return -1;
+      }
+      return budget;
+    }
+    for (const key in value) {
+      if (!Object.hasOwn(value, key) || key === 'data' || key === 'blob') continue;
+      budget = scan((value as Record<string, unknown>)[key], budget, depth + 1);
+      if (budget < 0) return -1;
+    }
+    return budget;
+  }
 
   function clean(value: string, report: { redacted: Set<string>; control: number }): string {
     let out = value;
@@ -69,8 +108,9 @@ export function createSanitizer(options: SanitizerOptions): Sanitizer {
   }
 
   return {
-    text: (value) => clean(value, { redacted: new Set(), control: 0 }),
+    text: (value) => (suspect(value) ? clean(value, { redacted: new Set(), control: 0 }) : value),
     result(result) {
+      if (scan(result, maxChars, 0) >= 0) return { value: result as Record<string, unknown>, report: CLEAN };
       const report = { redacted: new Set<string>(), control: 0 };
       let budget = maxChars;
       let truncated = false;
@@ -103,3 +143,6 @@ export function createSanitizer(options: SanitizerOptions): Sanitizer {
     },
   };
 }
+
+/** The report of a result that needed nothing. */
+const CLEAN: SanitizeReport = Object.freeze({ redacted: [], controlCharsRemoved: 0, truncated: false });
