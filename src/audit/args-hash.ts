@@ -31,6 +31,16 @@ export function redactSecrets(value: unknown, depth: number): unknown {
   return out;
 }
 
+// Argument names repeat from call to call; the answer for each is kept (up to a bound, since the
+// names come from requests).
+const secretNames = new Map<string, boolean>();
+const MAX_REMEMBERED_NAMES = 4096;
+
 export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name.toLowerCase().replace(/[-_\s]/g, ''));
+  let secret = secretNames.get(name);
+  if (secret === undefined) {
+    secret = SECRET_NAME.test(name.toLowerCase().replace(/[-_\s]/g, ''));
+    if (name.length <= 64 && secretNames.size < MAX_REMEMBERED_NAMES) secretNames.set(name, secret);
+  }
+  return secret;
 }

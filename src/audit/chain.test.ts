@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from './canonical.js';
-import { encodeEntry, GENESIS, hashBody, isoTime, sealRecord } from './chain.js';
+import { durationJson, encodeEntry, GENESIS, hashBody, isoTime, sealRecord } from './chain.js';
 import { PendingRecords } from './pending.js';
 import { AUDIT_EVENTS, type AuditEntry } from './record.js';
 
@@ -99,6 +99,24 @@ describe('PendingRecords', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('durationJson', () => {
+  it('writes what JSON.stringify writes, for rounded durations and any other number', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: 0, max: 200_000 }).map((c) => c / 100),
+          fc.double({ min: 0, max: 1e7, noNaN: true }),
+        ),
+        (ms) => {
+          expect(durationJson(ms)).toBe(JSON.stringify(ms));
+          expect(durationJson(ms)).toBe(JSON.stringify(ms)); // cached the second time
+        },
+      ),
+      { numRuns: 2000 },
     );
   });
 });

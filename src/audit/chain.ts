@@ -70,7 +70,7 @@ export function encodeEntry(entry: AuditEntry | AuditRecordBody): EncodedEntry {
   };
   if (e.argsHash !== undefined) add('argsHash', JSON.stringify(e.argsHash));
   if (e.detail !== undefined) add('detail', canonicalJson(e.detail));
-  if (e.durationMs !== undefined) add('durationMs', number(e.durationMs));
+  if (e.durationMs !== undefined) add('durationMs', durationJson(e.durationMs));
   add('event', JSON.stringify(e.event));
   if (e.ip !== undefined) add('ip', JSON.stringify(e.ip));
   if (e.keyId !== undefined) add('keyId', JSON.stringify(e.keyId));
@@ -107,7 +107,19 @@ export function sealRecord(
   return { seq, hash, line: `${text.slice(0, -1)},"hash":"${hash}"}` };
 }
 
+const encodedPrincipals = new WeakMap<AuditPrincipal, string>();
+
+/** A principal's canonical JSON; kept for frozen ones, which are shared by many records. */
 function encodePrincipal(p: AuditPrincipal): string {
+  let json = encodedPrincipals.get(p);
+  if (json === undefined) {
+    json = principalJson(p);
+    if (Object.isFrozen(p)) encodedPrincipals.set(p, json);
+  }
+  return json;
+}
+
+function principalJson(p: AuditPrincipal): string {
   // Keys in sorted order: auth, client, iss, keyId, sub.
   let out = `{"auth":${JSON.stringify(p.auth)}`;
   if (p.client !== undefined) out += `,"client":${JSON.stringify(p.client)}`;
@@ -123,6 +135,25 @@ function rpcIdJson(id: string | number | null): string {
 /** A number as JSON.stringify writes it; a non-finite one (never expected) as null, as it does. */
 function number(n: number): string {
   return Number.isFinite(n) ? String(n) : 'null';
+}
+
+const hundredths: string[] = [];
+
+/**
+ * A duration in ms as JSON writes it, kept for the hundredths up to 1 s that durations are: a
+ * fraction's shortest round-trip form costs ~0.3 µs to print on Node 20, a lookup nothing.
+ */
+export function durationJson(ms: number): string {
+  const c = Math.round(ms * 100);
+  if (c >= 0 && c < 100_000 && c / 100 === ms) {
+    let text = hundredths[c];
+    if (text === undefined) {
+      text = String(ms);
+      hundredths[c] = text;
+    }
+    return text;
+  }
+  return number(ms);
 }
 
 let cachedSecond = Number.NaN;

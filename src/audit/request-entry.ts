@@ -57,13 +57,22 @@ export function requestEntry(facts: RequestFacts): AuditEntry {
   };
 }
 
+// One audit view per frozen principal (a verified token's, shared by its requests), so that the
+// record encoder can keep its JSON too.
+const views = new WeakMap<Principal, AuditPrincipal>();
+
 /** The principal without anything secret: issuer, subject, client, method and key id. */
 export function auditPrincipal(principal: Principal): AuditPrincipal {
-  return {
-    iss: principal.issuer,
-    sub: principal.subject,
-    client: principal.clientId,
-    auth: principal.authMethod,
-    keyId: principal.keyId,
-  };
+  let view = views.get(principal);
+  if (view === undefined) {
+    view = Object.freeze({
+      iss: principal.issuer,
+      sub: principal.subject,
+      client: principal.clientId,
+      auth: principal.authMethod,
+      keyId: principal.keyId,
+    });
+    if (Object.isFrozen(principal)) views.set(principal, view);
+  }
+  return view;
 }

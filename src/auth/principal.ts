@@ -27,3 +27,31 @@ export interface Principal {
 export function principalKey(principal: Pick<Principal, 'issuer' | 'subject'>): string {
   return `${principal.issuer}|${principal.subject}`;
 }
+
+/**
+ * A set that cannot change once built: `add`, `delete` and `clear` throw. A cached principal's
+ * scopes and roles are shared by every request that presents its credential, so no consumer may
+ * change them for the next one.
+ */
+export class ImmutableSet<T> extends Set<T> {
+  #sealed = false;
+
+  constructor(values: Iterable<T>) {
+    super();
+    for (const value of values) super.add(value);
+    this.#sealed = true;
+  }
+
+  override add(value: T): this {
+    if (this.#sealed) throw new TypeError('this set cannot change');
+    return super.add(value);
+  }
+
+  override delete(_value: T): boolean {
+    throw new TypeError('this set cannot change');
+  }
+
+  override clear(): void {
+    throw new TypeError('this set cannot change');
+  }
+}

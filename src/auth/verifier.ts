@@ -16,6 +16,12 @@ export interface TokenVerifier {
   readonly name: string;
   accepts(credential: Credential): boolean;
   verify(credential: Credential): Promise<Principal>;
+  /**
+   * The principal of a bearer token this verifier verified before and still trusts, from its cache,
+   * or undefined; never verifies. The authenticator asks it first, so a repeated token skips the
+   * syntax checks it passed the first time.
+   */
+  lookup?(token: string): Principal | undefined;
   /** Releases timers and connections. */
   close?(): Promise<void> | void;
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { durationJson } from '../audit/chain.js';
 
 /** What the access log says about one MCP request. */
 export interface AccessLogFields {
@@ -55,6 +56,6 @@ export function createAccessLog(logger: Logger, destination?: LogDestination): A
     if (f.principal !== undefined) line += `,"sub":${JSON.stringify(f.principal.subject)}`;
     if (f.code !== undefined) line += `,"code":${JSON.stringify(f.code)}`;
     if (f.cause !== undefined) line += `,"cause":${JSON.stringify(f.cause)}`;
-    destination.write(`${line},"ms":${ms},"msg":"mcp"}\n`);
+    destination.write(`${line},"ms":${durationJson(ms)},"msg":"mcp"}\n`);
   };
 }

@@ -95,7 +95,7 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
 
   async function handle(request: InboundRequest, record: RequestRecord): Promise<Reply> {
     const headers = request.headers;
-    checkOrigin(headers, request.url, options.originPolicy);
+    checkOrigin(headers, request, options.originPolicy);
     const cors = corsHeaders(headers.get('origin'), options.originPolicy.allowedOrigins);
     const method = request.method;
 
@@ -124,7 +124,8 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
     if (checked) await checked;
     let principal: Principal;
     try {
-      principal = await options.authenticate(headers);
+      const authenticated = options.authenticate(headers);
+      principal = authenticated instanceof Promise ? await authenticated : authenticated;
     } catch (error) {
       // A credential was presented and refused: that is what guessing looks like.
       if (limiter && error instanceof RampartError && error.code !== 'ERR_AUTH_REQUIRED') {

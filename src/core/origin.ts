@@ -17,11 +17,12 @@ export interface OriginPolicy {
  */
 export function checkOrigin(
   headers: { get(name: string): string | null },
-  url: string,
+  request: { readonly url: string },
   policy: OriginPolicy,
 ): void {
   // A Request built in code (tests, some runtimes) has no Host header; its URL carries the host.
-  const host = headers.get('host') ?? new URL(url).host;
+  // (The URL is read only then: the Node adapter builds it on access.)
+  const host = headers.get('host') ?? new URL(request.url).host;
   if (host === null || !policy.allowedHosts.has(host.toLowerCase()))
     throw new RampartError('ERR_HTTP_HOST_FORBIDDEN');
   const origin = headers.get('origin');

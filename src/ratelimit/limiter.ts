@@ -55,13 +55,44 @@ export function createRateLimiter(
     },
     takePrincipal(principal) {
       if (limits.perPrincipal)
-        return enforce(store.take(`p|${principalKey(principal)}`, limits.perPrincipal, now()));
+        return enforce(store.take(keysOf(principal).principal, limits.perPrincipal, now()));
     },
     takeTool(principal, tool) {
       const rate = limits.tools.get(tool) ?? limits.perTool;
-      if (rate) return enforce(store.take(`t|${principalKey(principal)}|${tool}`, rate, now()));
+      if (rate) return enforce(store.take(toolKey(keysOf(principal), tool), rate, now()));
     },
   };
+}
+
+/** A principal's bucket keys. */
+interface BucketKeys {
+  readonly base: string;
+  readonly principal: string;
+  readonly tools: Map<string, string>;
+}
+
+// A verified token's principal is one frozen object for all its requests: its keys are built once,
+// and a Map lookup by a key string whose hash is already known is cheaper than by a new one.
+const keyCache = new WeakMap<Principal, BucketKeys>();
+const MAX_TOOL_KEYS = 256;
+
+function keysOf(principal: Principal): BucketKeys {
+  let keys = keyCache.get(principal);
+  if (keys === undefined) {
+    const base = principalKey(principal);
+    keys = { base, principal: `p|${base}`, tools: new Map() };
+    if (Object.isFrozen(principal)) keyCache.set(principal, keys);
+  }
+  return keys;
+}
+
+function toolKey(keys: BucketKeys, tool: string): string {
+  let key = keys.tools.get(tool);
+  if (key === undefined) {
+    key = `t|${keys.base}|${tool}`;
+    if (keys.tools.size < MAX_TOOL_KEYS) keys.tools.set(tool, key);
+  }
+  return key;
 }
 
 /** A store that cannot answer refuses the request: nothing goes through uncounted (fail closed). */

@@ -27,16 +27,19 @@ export class VerifiedTokenCache<T> {
     this.#maxTtlMs = maxTtlMs;
   }
 
-  /** The cached value for `token` if it is still valid at `now` (epoch ms). */
-  get(token: string, now: number): T | undefined {
+  /**
+   * The cached value for `token` if it is still valid at `now` (epoch ms). `countMiss: false` for a
+   * look before the full path, which counts the miss itself.
+   */
+  get(token: string, now: number, countMiss = true): T | undefined {
     const entry = this.#entries.get(token);
     if (entry === undefined) {
-      this.#misses++;
+      if (countMiss) this.#misses++;
       return undefined;
     }
     this.#entries.delete(token);
     if (entry.until <= now) {
-      this.#misses++;
+      if (countMiss) this.#misses++;
       return undefined;
     }
     this.#entries.set(token, entry); // most recently used goes last

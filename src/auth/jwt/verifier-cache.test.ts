@@ -125,8 +125,13 @@ describe('verified-token cache', () => {
     const v = verifier();
     const token = await sign();
     const first = await v.verify(bearer(token));
-    (first.scopes as Set<string>).add('mcp:admin');
-    expect((await v.verify(bearer(token))).scopes.has('mcp:admin')).toBe(false);
+    expect(() => (first.scopes as Set<string>).add('mcp:admin')).toThrow(TypeError);
+    expect(() => (first.roles as Set<string>).clear()).toThrow(TypeError);
+    expect(() => (first.scopes as Set<string>).delete('mcp:read')).toThrow(TypeError);
+    const again = await v.verify(bearer(token));
+    expect(again).toBe(first); // one frozen principal per cached token
+    expect(again.scopes.has('mcp:admin')).toBe(false);
+    expect(again.scopes.has('mcp:read')).toBe(true);
   });
 
   it('is emptied by close()', async () => {

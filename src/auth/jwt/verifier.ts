@@ -1,5 +1,5 @@
 import { decodeJwt, decodeProtectedHeader, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
-import type { Principal } from '../principal.js';
+import { ImmutableSet, type Principal } from '../principal.js';
 import type { Credential, TokenVerifier } from '../verifier.js';
 import { readTokenClaims, type TokenClaims } from './claims.js';
 import { createKeySource } from './key-source.js';
@@ -73,7 +73,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
     const keyOptions = { path: resolved.path, timeoutMs, cooldownMs, fetch: options.fetch, now };
     issuers[resolved.issuer] = { ...resolved, getKey: createKeySource(resolved.keys, keyOptions) };
   }
-  const cache = new VerifiedTokenCache<VerifiedToken>(maxEntries, maxTtlSeconds * 1000);
+  const cache = new VerifiedTokenCache<Principal>(maxEntries, maxTtlSeconds * 1000);
 
   async function verifyToken(token: string, at: number): Promise<VerifiedToken> {
     if (!COMPACT_JWS.test(token)) throw invalidToken('malformed');
@@ -126,12 +126,16 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
       // Before anything else, the cache lookup included: a huge string is never hashed or parsed.
       if (token.length > maxTokenBytes) throw invalidToken('too_large');
       const at = now();
-      let verified = cache.get(token, at);
-      if (verified === undefined) {
-        verified = await verifyToken(token, at);
-        cache.set(token, verified, verified.expiresAt, at);
+      let principal = cache.get(token, at);
+      if (principal === undefined) {
+        const verified = await verifyToken(token, at);
+        principal = toPrincipal(verified);
+        cache.set(token, principal, verified.expiresAt, at);
       }
-      return toPrincipal(verified);
+      return principal;
+    },
+    lookup(token: string): Principal | undefined {
+      return token.length > maxTokenBytes ? undefined : cache.get(token, now(), false);
     },
     stats: () => cache.stats(),
     clearCache: () => cache.clear(),
@@ -142,15 +146,15 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
 }
 
 function toPrincipal(token: VerifiedToken): Principal {
-  // Fresh sets for every request: a consumer that mutates its principal's sets cannot change what
-  // the cache hands to the next request.
+  // One frozen principal per verified token, shared by the requests that present it: its sets
+  // cannot change, so no consumer can alter what the next request gets.
   return Object.freeze({
     subject: token.subject,
     issuer: token.issuer,
     authMethod: 'jwt',
     clientId: token.clientId,
-    scopes: new Set(token.scopes),
-    roles: new Set(token.roles),
+    scopes: new ImmutableSet(token.scopes),
+    roles: new ImmutableSet(token.roles),
     expiresAt: token.expiresAt,
   });
 }
