@@ -54,4 +54,16 @@ describe('VerifiedTokenCache', () => {
       }),
     );
   });
+
+  it('matches a whole token, never another one that shares its tail', () => {
+    const cache = new VerifiedTokenCache<string>(10, 60_000);
+    const tail = 'S'.repeat(40);
+    cache.set(`header.payload-of-alice.${tail}`, 'alice', 1e12, 0);
+    expect(cache.get(`header.payload-of-mallory.${tail}`, 1)).toBeUndefined();
+    expect(cache.get(`header.payload-of-alice.${tail}`, 1)).toBe('alice');
+    // A second verified token with that tail takes the entry over; neither answers for the other.
+    cache.set(`header.payload-of-bob.${tail}`, 'bob', 1e12, 2);
+    expect(cache.get(`header.payload-of-alice.${tail}`, 3)).toBeUndefined();
+    expect(cache.get(`header.payload-of-bob.${tail}`, 3)).toBe('bob');
+  });
 });
