@@ -231,7 +231,18 @@ describe('rampart CLI', () => {
         }
       };
       const workers = Array.from({ length: 16 }, worker);
-      await new Promise((r) => setTimeout(r, 1500));
+      await new Promise((r) => setTimeout(r, 1000));
+      // An admin command appends to the log that the loaded server keeps writing: both take the
+      // log's lock per batch, so the command gets its turn and the chain stays one.
+      const admin = spawn(
+        process.execPath,
+        [bin, 'keys', 'create', '--name', 'ops', '--scopes', 'mcp:read'],
+        {
+          cwd: dir,
+        },
+      );
+      expect(await new Promise<number | null>((resolve) => admin.on('exit', resolve))).toBe(0);
+      await new Promise((r) => setTimeout(r, 500));
       child.kill('SIGKILL');
       stop = true;
       await Promise.all(workers);
@@ -251,6 +262,9 @@ describe('rampart CLI', () => {
       );
       const missing = answered.filter((id) => !logged.has(id));
       expect(missing).toEqual([]);
+      expect(readFileSync(join(dir, '.rampart/audit.log'), 'utf8')).toMatch(
+        /"name":"ops".*"event":"key\.created"/,
+      );
 
       const tail = spawnSync(
         process.execPath,
