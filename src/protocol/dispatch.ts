@@ -111,7 +111,9 @@ export function createDispatcher(options: DispatchOptions) {
       req.outcomes?.noteOutcome('deny', 'invalid_arguments');
       return toolError(`Invalid arguments: ${formatPath(unknownAt)}: has unknown properties`);
     }
-    const parsed = await parseArguments(tool, rawArgs);
+    // Awaited only when it is a promise: each await of a plain value is a microtask turn.
+    const parsing = parseArguments(tool, rawArgs);
+    const parsed = isThenable(parsing) ? await parsing : parsing;
     if (!parsed.success) {
       req.outcomes?.noteOutcome('deny', 'invalid_arguments');
       return toolError(describeIssues(parsed.error.issues));
@@ -126,10 +128,11 @@ export function createDispatcher(options: DispatchOptions) {
           );
         }
       }
-      const value = await tool.handler(
+      const returned = tool.handler(
         parsed.data,
         new CallContext(req.principal, req.requestId, req.signalSource),
       );
+      const value = isThenable(returned) ? await returned : returned;
       const result = toToolResult(value);
       req.outcomes?.noteOutcome(result.isError ? 'error' : 'allow', result.isError ? 'tool_error' : 'ok');
       return result;
@@ -234,6 +237,15 @@ class CallContext implements ToolContext {
   get signal(): AbortSignal {
     return this.#source.signal;
   }
+}
+
+/** A promise or any other thenable (a handler may return one from another library). */
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 function parseArguments(tool: Tool, args: unknown) {

@@ -77,12 +77,14 @@ export async function listen(rampart: Rampart, options: ListenOptions = {}): Pro
       else res.destroy();
     }
   };
+  // One function for every response, not a closure per request.
+  const onResponseClose = () => {
+    inFlight--;
+    if (inFlight === 0) idle?.();
+  };
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     inFlight++;
-    res.on('close', () => {
-      inFlight--;
-      if (inFlight === 0) idle?.();
-    });
+    res.on('close', onResponseClose);
     // The MCP endpoint is fed straight from node:http; every other route goes through Hono.
     void (isPath(req.url, endpoint.path) ? serveMcp(req, res) : handler(req, res));
   };
