@@ -40,6 +40,21 @@ const failing = defineTool({
   },
 });
 
+// Answers through a thenable that is not a Promise (some libraries return their own), or fails late.
+const later = defineTool({
+  name: 'later',
+  description: 'Answers later',
+  scope: 'mcp:read',
+  input: z.object({ fail: z.boolean() }),
+  handler: ({ fail }) =>
+    fail
+      ? Promise.reject(new ToolError('too late'))
+      : ({
+          // biome-ignore lint/suspicious/noThenProperty: a thenable on purpose
+          then: (resolve: (value: string) => void) => setTimeout(() => resolve('done later'), 1),
+        } as unknown as Promise<string>),
+});
+
 const tagged = defineTool({
   name: 'tagged',
   description: 'Takes a map of tags',
@@ -58,7 +73,7 @@ beforeAll(async () => {
   };
   await store.close();
   rampart = await createRampart({
-    tools: [refund, failing, tagged],
+    tools: [refund, failing, tagged, later],
     config: { storage: { dataDir } },
     logger: pino({ level: 'silent' }),
   });
@@ -107,6 +122,18 @@ describe('handler failures', () => {
     expect(body.result.isError).toBe(true);
     expect(body.result.content[0].text).toMatch(/^The tool failed \(request id [0-9a-f-]{36}\)$/);
     expect(text).not.toMatch(/ECONNREFUSED|hunter2|10\.0\.0\.5|at /);
+  });
+});
+
+describe('asynchronous answers', () => {
+  it('waits for a thenable, and turns a late ToolError into a tool error', async () => {
+    expect((await call(keys.clerk, 'later', { fail: false })).body.result.content).toEqual([
+      { type: 'text', text: 'done later' },
+    ]);
+    expect((await call(keys.clerk, 'later', { fail: true })).body.result).toMatchObject({
+      isError: true,
+      content: [{ text: 'too late' }],
+    });
   });
 });
 
