@@ -128,6 +128,21 @@ describe('file sink and verifier', () => {
     expect(report).toMatchObject({ ok: true, records: 60 });
   });
 
+  it('closes after every batch, also one that the end of a write started', async () => {
+    const path = fresh();
+    const sink = await openFileSink({ path, mode: 'durable', checkpointKey: key, checkpointEvery: 1000 });
+    // The first append starts a write; the rest queue behind it and go out as the next batch when
+    // it ends. close() must wait for that one too, and seal its checkpoint after it.
+    const stored = Array.from({ length: 40 }, (_, i) => sink.append(entry(i)));
+    await sink.close();
+    await Promise.all(stored);
+    const report = await verifyAuditLog(path, key);
+    expect(report).toMatchObject({ ok: true, records: 40, checkpoints: 1 });
+    expect(JSON.parse(readFileSync(path, 'utf8').trimEnd().split('\n').at(-1) as string).event).toBe(
+      'checkpoint',
+    );
+  });
+
   it('cannot be made to forge a record through a field', async () => {
     const path = fresh();
     const sink = await openFileSink({ path, mode: 'durable' });

@@ -186,7 +186,9 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
       clearTimeout(timer);
       timer = undefined;
     }
-    if (writing) return writing.then(() => (queue.count > 0 ? flush() : undefined));
+    // After the write in flight, look again: its end may have started the next batch, which
+    // whoever flushes (close, shutdown) must also wait for.
+    if (writing) return writing.then(flush);
     if (queue.count === 0) return Promise.resolve();
     const batch = queue;
     const stored = queueStored;
