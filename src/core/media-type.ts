@@ -1,6 +1,7 @@
 /** True when a Content-Type is `application/json`, with at most a UTF-8 charset parameter. */
 export function isJsonContentType(value: string | null): boolean {
   if (value === null) return false;
+  if (value === 'application/json') return true; // what nearly every client sends
   const [type = '', ...params] = value.split(';');
   if (type.trim().toLowerCase() !== 'application/json') return false;
   for (const param of params) {

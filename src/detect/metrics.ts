@@ -1,6 +1,7 @@
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
 import type { AuditEntry } from '../audit/record.js';
 import type { RequestFacts } from '../audit/request-entry.js';
+import { CounterFamily, HistogramFamily } from './series.js';
 
 /** Rampart's Prometheus metrics, in a registry of its own (never the process-global one). */
 export interface Metrics {
@@ -18,31 +19,26 @@ export interface Metrics {
  */
 export function createMetrics(): Metrics {
   const registry = new Registry();
-  const requests = new Counter({
-    name: 'rampart_requests_total',
-    help: 'MCP requests by audit event and outcome',
-    labelNames: ['event', 'outcome'] as const,
-    registers: [registry],
-  });
-  const refusals = new Counter({
-    name: 'rampart_refusals_total',
-    help: 'Requests refused by the boundary, by error code (authentication, authorization, rate limits, protocol)',
-    labelNames: ['code'] as const,
-    registers: [registry],
-  });
-  const toolCalls = new Counter({
-    name: 'rampart_tool_calls_total',
-    help: 'Tool calls by tool and outcome',
-    labelNames: ['tool', 'outcome'] as const,
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: 'rampart_request_duration_seconds',
-    help: 'Time spent in the endpoint, by tool (empty for other methods) and outcome',
-    labelNames: ['tool', 'outcome'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
-  });
+  const requests = new CounterFamily('rampart_requests_total', 'MCP requests by audit event and outcome', [
+    'event',
+    'outcome',
+  ]);
+  const refusals = new CounterFamily(
+    'rampart_refusals_total',
+    'Requests refused by the boundary, by error code (authentication, authorization, rate limits, protocol)',
+    ['code'],
+  );
+  const toolCalls = new CounterFamily('rampart_tool_calls_total', 'Tool calls by tool and outcome', [
+    'tool',
+    'outcome',
+  ]);
+  const duration = new HistogramFamily(
+    'rampart_request_duration_seconds',
+    'Time spent in the endpoint, by tool (empty for other methods) and outcome',
+    ['tool', 'outcome'],
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  );
+  for (const family of [requests, refusals, toolCalls, duration]) family.register(registry);
   const alerts = new Counter({
     name: 'rampart_alerts_total',
     help: 'Alerts raised by the detector, by kind',
@@ -55,14 +51,14 @@ export function createMetrics(): Metrics {
   return {
     registry,
     observe(entry, facts) {
-      requests.inc({ event: entry.event, outcome: entry.outcome });
-      if (facts.code) refusals.inc({ code: facts.code });
+      requests.inc(entry.event, entry.outcome);
+      if (facts.code) refusals.inc(facts.code);
       const tool = entry.event === 'tool.call' && facts.tool && facts.code === undefined ? facts.tool : '';
       if (tool && (seenTools.has(tool) || seenTools.size < 1000)) {
         seenTools.add(tool);
-        toolCalls.inc({ tool, outcome: entry.outcome });
+        toolCalls.inc(tool, entry.outcome);
       }
-      duration.observe({ tool, outcome: entry.outcome }, facts.durationMs / 1000);
+      duration.observe(tool, entry.outcome, facts.durationMs / 1000);
     },
     alert(kind) {
       alerts.inc({ kind });

@@ -54,8 +54,20 @@ export function createClientIpResolver(trustedProxies: readonly string[]): Clien
   };
 }
 
+// The last address normalized, and its form: a connection's requests all come from one address.
+let lastAddress = '';
+let lastNormal: string | undefined;
+
 /** A canonical form of an IP address (IPv4-mapped IPv6 as IPv4), or undefined for anything else. */
 function normalize(address: string): string | undefined {
+  if (address !== lastAddress) {
+    lastNormal = normalizeUncached(address);
+    lastAddress = address;
+  }
+  return lastNormal;
+}
+
+function normalizeUncached(address: string): string | undefined {
   const mapped = address.toLowerCase().startsWith('::ffff:') ? address.slice(7) : address;
   if (isIP(mapped) === 4) return mapped;
   // One spelling per IPv6 address (the URL parser compresses zeros), so a bucket cannot be
