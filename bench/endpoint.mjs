@@ -160,8 +160,8 @@ try {
   }
   console.log(`\nEndpoint in-process, CPU µs a request (best of ${ROUNDS} rounds of ${REQUESTS}):`);
   for (const [name, us] of Object.entries(results)) {
-    const over =
-      results.core !== undefined && name !== 'core' ? `  (+${(us - results.core).toFixed(1)})` : '';
+    const diff = results.core === undefined || name === 'core' ? undefined : us - results.core;
+    const over = diff === undefined ? '' : `  (${diff >= 0 ? '+' : ''}${diff.toFixed(1)})`;
     console.log(`  ${name.padEnd(14)} ${us.toFixed(1).padStart(6)}${over}`);
   }
 } finally {
