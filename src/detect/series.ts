@@ -54,6 +54,21 @@ abstract class Family {
     this.series.clear();
   }
 
+  abstract readonly type: 'counter' | 'histogram';
+
+  /** What the registry formats: prom-client's own shape (its TypeScript type wants its enum for `type`). */
+  protected describe(
+    values: MetricValueWithName<string>[],
+  ): MetricObjectWithValues<MetricValueWithName<string>> {
+    return {
+      name: this.name,
+      help: this.help,
+      type: this.type as unknown as MetricObjectWithValues<MetricValueWithName<string>>['type'],
+      aggregator: this.aggregator,
+      values,
+    } as MetricObjectWithValues<MetricValueWithName<string>>;
+  }
+
   /** Registers the family with a prom-client registry, which calls `get()` when it is scraped. */
   register(registry: Registry): void {
     // The registry asks only for name, get() and reset(); its TypeScript type names its own classes.
@@ -76,18 +91,6 @@ export class CounterFamily extends Family {
   async get(): Promise<MetricObjectWithValues<MetricValueWithName<string>>> {
     const values = [...this.all()].map((s) => ({ labels: { ...s.labels }, value: s.value }));
     return this.describe(values);
-  }
-
-  protected describe(
-    values: MetricValueWithName<string>[],
-  ): MetricObjectWithValues<MetricValueWithName<string>> {
-    return {
-      name: this.name,
-      help: this.help,
-      type: this.type as unknown as MetricObjectWithValues<MetricValueWithName<string>>['type'],
-      aggregator: this.aggregator,
-      values,
-    } as MetricObjectWithValues<MetricValueWithName<string>>;
   }
 }
 
@@ -133,12 +136,6 @@ export class HistogramFamily extends Family {
       values.push({ labels: { ...s.labels }, value: s.value, metricName: `${this.name}_sum` });
       values.push({ labels: { ...s.labels }, value: count, metricName: `${this.name}_count` });
     }
-    return {
-      name: this.name,
-      help: this.help,
-      type: this.type as unknown as MetricObjectWithValues<MetricValueWithName<string>>['type'],
-      aggregator: this.aggregator,
-      values,
-    } as MetricObjectWithValues<MetricValueWithName<string>>;
+    return this.describe(values);
   }
 }
