@@ -11,8 +11,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { z } from 'zod';
-import { createRampart, defineTool } from '../dist/index.js';
+import { createRampart } from '../dist/index.js';
+import { echo } from './echo-tool.mjs';
 
 const ISSUER = 'https://auth.bench.invalid';
 const RESOURCE = 'http://127.0.0.1:9999/mcp';
@@ -88,14 +88,6 @@ class BenchRequest {
     return new AbortController().signal;
   }
 }
-
-const echo = defineTool({
-  name: 'echo',
-  description: 'Echoes text',
-  scope: 'mcp:read',
-  input: z.object({ text: z.string().max(1000) }),
-  handler: ({ text }) => text,
-});
 
 async function measure(name, layers) {
   const rampart = await createRampart({

@@ -114,17 +114,10 @@ async function serveBare() {
 
 /** Rampart's full pipeline: Origin/Host, JWT auth, modern-era protocol checks, authz, zod validation. */
 async function serveRampart() {
-  const [{ createRampart, defineTool, listen }, { z }] = await Promise.all([
+  const [{ createRampart, listen }, { echo }] = await Promise.all([
     import('../dist/index.js'),
-    import('zod'),
+    import('./echo-tool.mjs'),
   ]);
-  const echo = defineTool({
-    name: 'echo',
-    description: 'Echoes text',
-    scope: 'mcp:read',
-    input: z.object({ text: z.string().max(1000) }),
-    handler: ({ text }) => text,
-  });
   const jwt = {
     issuers: [
       { issuer: params.issuer, jwksFile: params.jwksFile, algorithms: ['ES256'], requiredTyp: 'at+jwt' },
