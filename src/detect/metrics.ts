@@ -1,4 +1,4 @@
-import { Counter, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import type { AuditEntry } from '../audit/record.js';
 import type { RequestFacts } from '../audit/request-entry.js';
 import { CounterFamily, HistogramFamily } from './series.js';
@@ -38,13 +38,10 @@ export function createMetrics(): Metrics {
     ['tool', 'outcome'],
     [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   );
-  for (const family of [requests, refusals, toolCalls, duration]) family.register(registry);
-  const alerts = new Counter({
-    name: 'rampart_alerts_total',
-    help: 'Alerts raised by the detector, by kind',
-    labelNames: ['kind'] as const,
-    registers: [registry],
-  });
+  const alerts = new CounterFamily('rampart_alerts_total', 'Alerts raised by the detector, by kind', [
+    'kind',
+  ]);
+  for (const family of [requests, refusals, toolCalls, duration, alerts]) family.register(registry);
   // Tool names come from the request; only names the server knows become label values.
   const seenTools = new Set<string>();
 
@@ -61,7 +58,7 @@ export function createMetrics(): Metrics {
       duration.observe(tool, entry.outcome, facts.durationMs / 1000);
     },
     alert(kind) {
-      alerts.inc({ kind });
+      alerts.inc(kind);
     },
   };
 }
