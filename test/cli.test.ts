@@ -345,3 +345,19 @@ export const mount = {
     expect(r.err).toBe('rampart: choose one of --demo and --tools MODULE\n');
   });
 });
+
+describe('the built package', () => {
+  // A dependency that subclasses String (ioredis) once left String.prototype in V8's slow
+  // dictionary mode, which made every string method call in the process a generic lookup.
+  it('leaves the built-in prototypes in fast mode once imported', () => {
+    const probe = `import(${JSON.stringify(join(root, 'dist/index.js'))}).then(() => {
+      const protos = { String: String.prototype, Object: Object.prototype, Array: Array.prototype,
+        Function: Function.prototype, RegExp: RegExp.prototype, Promise: Promise.prototype };
+      const slow = Object.keys(protos).filter((name) => !%HasFastProperties(protos[name]));
+      console.log(JSON.stringify(slow));
+    });`;
+    const r = spawnSync(process.execPath, ['--allow-natives-syntax', '-e', probe], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual([]);
+  });
+});
