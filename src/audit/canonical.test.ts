@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hashArguments, isSecretName, REDACTED, redactSecrets } from './args-hash.js';
@@ -36,6 +37,25 @@ describe('hashArguments', () => {
     expect(a).toBe(b);
     expect(hashArguments({ user: 'alice', password: 'hunter2' })).not.toBe(a);
     expect(a).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('hashes exactly the canonical JSON of the redacted copy', () => {
+    const name = fc.oneof(fc.string(), fc.constantFrom('password', 'api_key', 'Token', '__proto__', 'pin'));
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof(
+        { depthSize: 'small' },
+        fc.jsonValue({ maxDepth: 2 }),
+        fc.array(tie('node'), { maxLength: 4 }),
+        fc.dictionary(name, fc.oneof(tie('node'), fc.constant(undefined)), { maxKeys: 5 }),
+      ),
+    })).node;
+    fc.assert(
+      fc.property(value, (args) => {
+        const expected = createHash('sha256').update(canonicalJson(redactSecrets(args, 0))).digest('hex');
+        expect(hashArguments(args)).toBe(expected);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('recognises secret names in their usual spellings', () => {

@@ -53,40 +53,36 @@ export const BODY_FIELDS = [
  * A property test checks every line against the generic `canonicalJson` the verifier uses.
  */
 export interface EncodedEntry {
-  /** `argsHash` … `outcome`: never empty, as `event` and `outcome` are required. */
-  readonly beforePrev: string;
-  /** `principal` … `rpcId`, each with a leading comma. */
-  readonly beforeSeq: string;
-  /** `tool`, with a leading comma, or empty. */
-  readonly beforeTs: string;
+  /** The three runs in one string: `argsHash` … `outcome`, then `principal` … `rpcId`, then `tool`. */
+  readonly text: string;
+  /** Where the second run starts (each of its fields has a leading comma). */
+  readonly prevAt: number;
+  /** Where the third run starts: `tool`, with a leading comma, or nothing. */
+  readonly seqAt: number;
 }
 
 /** Encodes an entry for {@link sealRecord}. */
 export function encodeEntry(entry: AuditEntry | AuditRecordBody): EncodedEntry {
   const e = entry as AuditRecordBody;
-  let first = '';
-  const add = (key: string, json: string) => {
-    first += first === '' ? `"${key}":${json}` : `,"${key}":${json}`;
-  };
-  if (e.argsHash !== undefined) add('argsHash', JSON.stringify(e.argsHash));
-  if (e.detail !== undefined) add('detail', canonicalJson(e.detail));
-  if (e.durationMs !== undefined) add('durationMs', durationJson(e.durationMs));
-  add('event', JSON.stringify(e.event));
-  if (e.ip !== undefined) add('ip', JSON.stringify(e.ip));
-  if (e.keyId !== undefined) add('keyId', JSON.stringify(e.keyId));
-  if (e.mac !== undefined) add('mac', JSON.stringify(e.mac));
-  if (e.method !== undefined) add('method', JSON.stringify(e.method));
-  add('outcome', JSON.stringify(e.outcome));
-
-  let second = '';
-  if (e.principal !== undefined) second += `,"principal":${encodePrincipal(e.principal)}`;
-  if (e.protocol !== undefined) second += `,"protocol":${JSON.stringify(e.protocol)}`;
-  if (e.reason !== undefined) second += `,"reason":${JSON.stringify(e.reason)}`;
-  if (e.requestId !== undefined) second += `,"requestId":${JSON.stringify(e.requestId)}`;
-  if (e.rpcId !== undefined) second += `,"rpcId":${rpcIdJson(e.rpcId)}`;
-
-  const third = e.tool === undefined ? '' : `,"tool":${JSON.stringify(e.tool)}`;
-  return { beforePrev: first, beforeSeq: second, beforeTs: third };
+  // Fields before `event` end in a comma; `event` and `outcome` are always there.
+  let t = e.argsHash === undefined ? '' : `"argsHash":${JSON.stringify(e.argsHash)},`;
+  if (e.detail !== undefined) t += `"detail":${canonicalJson(e.detail)},`;
+  if (e.durationMs !== undefined) t += `"durationMs":${durationJson(e.durationMs)},`;
+  t += `"event":${JSON.stringify(e.event)}`;
+  if (e.ip !== undefined) t += `,"ip":${JSON.stringify(e.ip)}`;
+  if (e.keyId !== undefined) t += `,"keyId":${JSON.stringify(e.keyId)}`;
+  if (e.mac !== undefined) t += `,"mac":${JSON.stringify(e.mac)}`;
+  if (e.method !== undefined) t += `,"method":${JSON.stringify(e.method)}`;
+  t += `,"outcome":${JSON.stringify(e.outcome)}`;
+  const prevAt = t.length;
+  if (e.principal !== undefined) t += `,"principal":${encodePrincipal(e.principal)}`;
+  if (e.protocol !== undefined) t += `,"protocol":${JSON.stringify(e.protocol)}`;
+  if (e.reason !== undefined) t += `,"reason":${JSON.stringify(e.reason)}`;
+  if (e.requestId !== undefined) t += `,"requestId":${JSON.stringify(e.requestId)}`;
+  if (e.rpcId !== undefined) t += `,"rpcId":${rpcIdJson(e.rpcId)}`;
+  const seqAt = t.length;
+  if (e.tool !== undefined) t += `,"tool":${JSON.stringify(e.tool)}`;
+  return { text: t, prevAt, seqAt };
 }
 
 /**
@@ -99,9 +95,10 @@ export function sealRecord(
   head: ChainHead,
   at: number,
 ): Sealed {
-  const e = 'beforePrev' in entry ? entry : encodeEntry(entry);
+  const e = 'prevAt' in entry ? entry : encodeEntry(entry);
   const seq = head.seq + 1;
-  const text = `{${e.beforePrev},"prev":"${head.hash}"${e.beforeSeq},"seq":${seq}${e.beforeTs},"ts":"${isoTime(at)}"}`;
+  const t = e.text;
+  const text = `{${t.slice(0, e.prevAt)},"prev":"${head.hash}"${t.slice(e.prevAt, e.seqAt)},"seq":${seq}${t.slice(e.seqAt)},"ts":"${isoTime(at)}"}`;
   // One-shot hash (Node >= 20.12): no Hash object per record.
   const hash = digest('sha256', text);
   return { seq, hash, line: `${text.slice(0, -1)},"hash":"${hash}"}` };

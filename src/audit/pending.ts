@@ -16,7 +16,7 @@ const SEAL_BYTES = 256;
 export class PendingRecords {
   #bytes: Buffer;
   #used = 0;
-  /** Per record: ends of its `beforePrev`, `beforeSeq` and `beforeTs` runs, and its time. */
+  /** Per record: the ends of its three runs (see {@link EncodedEntry}), and its time. */
   #marks: Float64Array;
   #count = 0;
 
@@ -36,26 +36,29 @@ export class PendingRecords {
   }
 
   push(entry: EncodedEntry, at: number): void {
+    const text = entry.text;
     // UTF-16 code units take at most 3 bytes each in UTF-8.
-    const most = 3 * (entry.beforePrev.length + entry.beforeSeq.length + entry.beforeTs.length);
-    if (this.#used + most > this.#bytes.length)
-      this.#bytes = grow(this.#bytes, this.#used, this.#used + most);
+    if (this.#used + 3 * text.length > this.#bytes.length)
+      this.#bytes = grow(this.#bytes, this.#used, this.#used + 3 * text.length);
     if ((this.#count + 1) * 4 > this.#marks.length) {
       const marks = new Float64Array(this.#marks.length * 2);
       marks.set(this.#marks);
       this.#marks = marks;
     }
-    const bytes = this.#bytes;
+    const used = this.#used;
+    const written = this.#bytes.write(text, used);
     const m = this.#count * 4;
-    let used = this.#used;
-    used += bytes.write(entry.beforePrev, used);
-    this.#marks[m] = used;
-    used += bytes.write(entry.beforeSeq, used);
-    this.#marks[m + 1] = used;
-    used += bytes.write(entry.beforeTs, used);
-    this.#marks[m + 2] = used;
+    if (written === text.length) {
+      // ASCII, as records almost always are: characters and bytes line up.
+      this.#marks[m] = used + entry.prevAt;
+      this.#marks[m + 1] = used + entry.seqAt;
+    } else {
+      this.#marks[m] = used + Buffer.byteLength(text.slice(0, entry.prevAt));
+      this.#marks[m + 1] = used + Buffer.byteLength(text.slice(0, entry.seqAt));
+    }
+    this.#marks[m + 2] = used + written;
     this.#marks[m + 3] = at;
-    this.#used = used;
+    this.#used = used + written;
     this.#count++;
   }
 
