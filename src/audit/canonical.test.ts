@@ -51,7 +51,9 @@ describe('hashArguments', () => {
     })).node;
     fc.assert(
       fc.property(value, (args) => {
-        const expected = createHash('sha256').update(canonicalJson(redactSecrets(args, 0))).digest('hex');
+        const expected = createHash('sha256')
+          .update(canonicalJson(redactSecrets(args, 0)))
+          .digest('hex');
         expect(hashArguments(args)).toBe(expected);
       }),
       { numRuns: 500 },
