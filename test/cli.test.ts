@@ -360,4 +360,16 @@ describe('the built package', () => {
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual([]);
   });
+
+  it('writes every queued log line when the process exits', () => {
+    const probe = `import(${JSON.stringify(join(root, 'dist/core/log-writer.js'))}).then(({ createLogWriter }) => {
+      const writer = createLogWriter();
+      for (let i = 0; i < 5000; i++) writer.write(JSON.stringify({ i }) + '\\n');
+      process.exit(0);
+    });`;
+    const r = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8' });
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(5000);
+    expect(JSON.parse(lines[4999] as string)).toEqual({ i: 4999 });
+  });
 });
