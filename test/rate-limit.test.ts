@@ -136,8 +136,37 @@ describe('failed authentication per client address', () => {
     const blocked = await call(keys.carol, 'echo', ip);
     expect(blocked.status).toBe(429);
     expect(blocked.retryAfter).toBe('20');
+    // Refused before authentication, and still answered with the request's id.
+    expect(blocked.body).toMatchObject({
+      jsonrpc: '2.0',
+      id: blocked.id,
+      error: { code: -31429, data: { retry_after: 20, code: 'ERR_RATE_LIMITED' } },
+    });
     // Another address is not affected; neither are requests without any credential.
     expect((await call(keys.carol, 'echo', '203.0.113.51')).status).toBe(200);
+  });
+
+  it('refuses a throttled address whatever its body: malformed, a batch, or too large to read', async () => {
+    const ip = '203.0.113.55';
+    for (let i = 0; i < 3; i++) expect((await call('rmp_not_a_real_key', 'echo', ip)).status).toBe(401);
+    for (const body of [
+      '{"jsonrpc":"2.0","id":',
+      '[{"jsonrpc":"2.0","id":1,"method":"ping"}]',
+      'x'.repeat(70_000),
+    ]) {
+      const res = await rampart.fetch(
+        new Request(URL_BASE, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${keys.carol}`, 'content-type': 'application/json' },
+          body,
+        }),
+        { remoteAddress: ip },
+      );
+      expect(res.status).toBe(429);
+      const answer = (await res.json()) as Record<string, unknown>;
+      expect(answer).not.toHaveProperty('id');
+      expect(answer).toMatchObject({ error: { code: -31429 } });
+    }
   });
 
   it('ignores X-Forwarded-For when no proxy is trusted: a forged header earns no fresh budget', async () => {

@@ -79,6 +79,9 @@ class RequestRecord implements RequestFacts, OutcomeListener {
 
 const ALLOWED_METHODS = 'POST, GET, DELETE, OPTIONS';
 
+/** The most of a refused request's body read to find its JSON-RPC id. */
+const PEEK_BYTES = 64 * 1024;
+
 /**
  * The MCP endpoint, in fixed phases: receive (Origin/Host, media types) → authenticate → read and
  * parse the body within limits → protocol rules (era, mirrored headers, legacy session binding) →
@@ -120,8 +123,15 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
     const limiter = options.rateLimiter;
     // The limiter answers at once from memory and with a promise from a shared store: only the
     // latter is awaited, so the common path takes no extra microtask turn.
-    const checked = limiter?.checkFailedAuth(ip);
-    if (checked) await checked;
+    try {
+      const checked = limiter?.checkFailedAuth(ip);
+      if (checked) await checked;
+    } catch (error) {
+      // Refused before the body was read: read a small one for its id, so the client can match the
+      // refusal to its request.
+      record.rpcId = await peekRpcId(request);
+      throw error;
+    }
     let principal: Principal;
     try {
       const authenticated = options.authenticate(headers);
@@ -213,6 +223,20 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
       headers: extra ? { ...jsonHeaders, ...extra } : jsonHeaders,
       body: JSON.stringify({ jsonrpc: '2.0', id: message.id, result: outcome.result }),
     };
+  }
+
+  /** The JSON-RPC id of a POST body of up to 64 KiB, or undefined; never throws. */
+  async function peekRpcId(request: InboundRequest): Promise<JsonRpcMessage['id'] | undefined> {
+    if (request.method !== 'POST') return undefined;
+    try {
+      const body = await request.readBody(Math.min(options.maxBodyBytes, PEEK_BYTES));
+      const message = parseJsonBody(body, options.jsonLimits);
+      if (message === null || typeof message !== 'object' || Array.isArray(message)) return undefined;
+      const id = (message as { id?: unknown }).id;
+      return typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? id : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   function endSession(headers: HeaderReader, principal: Principal, cors: Record<string, string>): Reply {
