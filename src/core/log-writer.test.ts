@@ -33,7 +33,7 @@ describe('createLogWriter', () => {
   });
 
   it('keeps every line in order across many batches', async () => {
-    const writer = createLogWriter({ fd, batchChars: 200 });
+    const writer = createLogWriter({ fd, batchBytes: 200 });
     const lines: string[] = [];
     for (let i = 0; i < 2000; i++) {
       const line = `{"i":${i},"text":"${'é'.repeat(i % 7)}"}\n`;
@@ -47,7 +47,7 @@ describe('createLogWriter', () => {
   });
 
   it('drops lines past its bound while output is slow, and says how many', async () => {
-    const writer = createLogWriter({ fd, batchChars: 100, maxPendingChars: 1000 });
+    const writer = createLogWriter({ fd, batchBytes: 100, maxPendingBytes: 1000 });
     for (let i = 0; i < 200; i++) writer.write(`${JSON.stringify({ i, pad: 'x'.repeat(30) })}\n`);
     await flushed(writer);
     const records = readFileSync(path, 'utf8')

@@ -1,4 +1,5 @@
 import { write, writeSync } from 'node:fs';
+import { grow } from '../audit/pending.js';
 
 /** Options of {@link createLogWriter}. */
 export interface LogWriterOptions {
@@ -6,10 +7,10 @@ export interface LogWriterOptions {
   readonly fd?: number;
   /** The longest a line waits before it is written. Default 50 ms. */
   readonly flushIntervalMs?: number;
-  /** Write at once when this many characters wait. Default 64 KiB. */
-  readonly batchChars?: number;
-  /** Lines are dropped (and counted) while this many characters wait unwritten. Default 16 MiB. */
-  readonly maxPendingChars?: number;
+  /** Write at once when this many bytes wait. Default 64 KiB. */
+  readonly batchBytes?: number;
+  /** Lines are dropped (and counted) while this many bytes wait unwritten. Default 16 MiB. */
+  readonly maxPendingBytes?: number;
 }
 
 /** Where Rampart's own logger writes: lines are batched and written asynchronously. */
@@ -33,7 +34,7 @@ function writeAllAtExit(): void {
 
 /**
  * Rampart's default log destination: lines wait in memory and go out in one asynchronous write
- * every `flushIntervalMs`, or at once when `batchChars` wait, and synchronously at process exit.
+ * every `flushIntervalMs`, or at once when `batchBytes` wait, and synchronously at process exit.
  *
  * Why not pino.destination (sonic-boom): with `minLength` it measures the byte length of the whole
  * waiting buffer on every line, which cost ~4 µs a request with the access log on (bench/run.mjs,
@@ -43,26 +44,39 @@ function writeAllAtExit(): void {
 export function createLogWriter(options: LogWriterOptions = {}): LogWriter {
   const fd = options.fd ?? 1;
   const intervalMs = options.flushIntervalMs ?? 50;
-  const batchChars = options.batchChars ?? 64 * 1024;
-  const maxPending = options.maxPendingChars ?? 16 * 1024 * 1024;
-  let pending: string[] = [];
-  let pendingChars = 0;
+  const batchBytes = options.batchBytes ?? 64 * 1024;
+  const maxPending = options.maxPendingBytes ?? 16 * 1024 * 1024;
+  // Lines wait as UTF-8 bytes outside the JS heap: strings held for the interval would live through
+  // young collections and be copied each time. Two buffers: one fills while the other is written.
+  let pending: Buffer = Buffer.allocUnsafeSlow(256 * 1024);
+  let spare: Buffer = Buffer.allocUnsafeSlow(256 * 1024);
+  let used = 0;
   let dropped = 0;
   let writing = false;
   let timer: NodeJS.Timeout | undefined;
   let waiters: ((error?: Error) => void)[] = [];
 
+  const append = (lines: string) => {
+    // UTF-16 code units take at most 3 bytes each in UTF-8.
+    if (used + 3 * lines.length > pending.length) pending = grow(pending, used, used + 3 * lines.length);
+    used += pending.write(lines, used);
+  };
+
+  /** The waiting bytes, to be written; new lines go to the other buffer meanwhile. */
   const take = (): Buffer => {
     if (dropped > 0) {
-      pending.push(
+      append(
         `{"level":40,"time":${Date.now()},"dropped":${dropped},"msg":"log lines dropped: output too slow"}\n`,
       );
       dropped = 0;
     }
-    const text = pending.length === 1 ? (pending[0] as string) : pending.join('');
-    pending = [];
-    pendingChars = 0;
-    return Buffer.from(text);
+    const out = pending.subarray(0, used);
+    // The other buffer is free: only one write is in flight at a time.
+    const full = pending;
+    pending = spare;
+    spare = full;
+    used = 0;
+    return out;
   };
 
   const settle = (error?: Error) => {
@@ -95,11 +109,11 @@ export function createLogWriter(options: LogWriterOptions = {}): LogWriter {
 
   /** After a write: the next batch if one is full or someone waits, else the timer. */
   const next = () => {
-    if (pending.length === 0) {
+    if (used === 0) {
       settle();
       return;
     }
-    if (pendingChars >= batchChars || waiters.length > 0) start();
+    if (used >= batchBytes || waiters.length > 0) start();
     else schedule();
   };
 
@@ -108,7 +122,7 @@ export function createLogWriter(options: LogWriterOptions = {}): LogWriter {
       clearTimeout(timer);
       timer = undefined;
     }
-    if (writing || pending.length === 0) return;
+    if (writing || used === 0) return;
     writing = true;
     writeOut(take(), 0);
   };
@@ -128,7 +142,7 @@ export function createLogWriter(options: LogWriterOptions = {}): LogWriter {
       clearTimeout(timer);
       timer = undefined;
     }
-    if (pending.length === 0 && dropped === 0) return;
+    if (used === 0 && dropped === 0) return;
     const bytes = take();
     let offset = 0;
     while (offset < bytes.length) {
@@ -147,21 +161,20 @@ export function createLogWriter(options: LogWriterOptions = {}): LogWriter {
 
   return {
     write(lines) {
-      if (pendingChars > maxPending) {
+      if (used > maxPending) {
         dropped++;
         return false;
       }
-      pending.push(lines);
-      pendingChars += lines.length;
+      append(lines);
       if (!writing) {
-        if (pendingChars >= batchChars) start();
+        if (used >= batchBytes) start();
         else schedule();
       }
       return true;
     },
     flush(callback) {
       if (callback) {
-        if (!writing && pending.length === 0) {
+        if (!writing && used === 0) {
           callback();
           return;
         }
