@@ -1,4 +1,5 @@
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -69,6 +70,57 @@ describe('createLogWriter', () => {
     writer.flushSync();
     expect(readFileSync(path, 'utf8')).toBe('a\n');
     await flushed(writer);
+    writer.close();
+  });
+
+  it('waits out a full non-blocking pipe and loses nothing', async () => {
+    const fifo = join(dir, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writerFd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    try {
+      const writer = createLogWriter({ fd: writerFd, batchBytes: 1024 });
+      const lines: string[] = [];
+      // Several times what the pipe holds (64 KiB), before anyone reads.
+      for (let i = 0; i < 6000; i++) {
+        const line = `{"i":${i},"pad":"${'y'.repeat(40)}"}\n`;
+        lines.push(line);
+        writer.write(line);
+      }
+      const done = flushed(writer);
+      let received = '';
+      const chunk = Buffer.alloc(65536);
+      const expected = lines.join('');
+      const deadline = Date.now() + 10_000;
+      while (received.length < expected.length && Date.now() < deadline) {
+        try {
+          const n = readSync(reader, chunk, 0, chunk.length, null);
+          received += chunk.toString('utf8', 0, n);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      }
+      await done;
+      expect(received).toBe(expected);
+      writer.close();
+    } finally {
+      closeSync(writerFd);
+      closeSync(reader);
+    }
+  });
+
+  it('writes at once, in place, what waits while a batch is in flight', async () => {
+    const writer = createLogWriter({ fd, batchBytes: 100 });
+    const first = Array.from({ length: 5 }, (_, i) => `{"first":${i}}\n`);
+    for (const line of first) writer.write(line); // starts an asynchronous write
+    writer.write('{"second":0}\n');
+    writer.flushSync();
+    writer.write('{"third":0}\n');
+    await flushed(writer);
+    const text = readFileSync(path, 'utf8');
+    const got = text.trim().split('\n').sort();
+    expect(got).toEqual([...first.map((l) => l.trim()), '{"second":0}', '{"third":0}'].sort());
     writer.close();
   });
 });

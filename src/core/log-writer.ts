@@ -55,6 +55,8 @@ export function createLogWriter(options: LogWriterOptions = {}): LogWriter {
   let writing = false;
   let timer: NodeJS.Timeout | undefined;
   let waiters: ((error?: Error) => void)[] = [];
+  /** A batch refused by a full non-blocking pipe, to be tried again. */
+  let retry: { bytes: Buffer; offset: number } | undefined;
 
   const append = (lines: string) => {
     // UTF-16 code units take at most 3 bytes each in UTF-8.
@@ -62,14 +64,18 @@ export function createLogWriter(options: LogWriterOptions = {}): LogWriter {
     used += pending.write(lines, used);
   };
 
+  /** Says how many lines were dropped, if any, after the lines that were kept. */
+  const noteDropped = () => {
+    if (dropped === 0) return;
+    append(
+      `{"level":40,"time":${Date.now()},"dropped":${dropped},"msg":"log lines dropped: output too slow"}\n`,
+    );
+    dropped = 0;
+  };
+
   /** The waiting bytes, to be written; new lines go to the other buffer meanwhile. */
   const take = (): Buffer => {
-    if (dropped > 0) {
-      append(
-        `{"level":40,"time":${Date.now()},"dropped":${dropped},"msg":"log lines dropped: output too slow"}\n`,
-      );
-      dropped = 0;
-    }
+    noteDropped();
     const out = pending.subarray(0, used);
     // The other buffer is free: only one write is in flight at a time.
     const full = pending;
@@ -90,7 +96,14 @@ export function createLogWriter(options: LogWriterOptions = {}): LogWriter {
       if (error) {
         // A non-blocking pipe that is full: try again shortly. Anything else loses this batch.
         if (error.code === 'EAGAIN') {
-          setTimeout(() => writeOut(bytes, offset), 10).unref();
+          const again = { bytes, offset };
+          retry = again;
+          setTimeout(() => {
+            // Unless an exit wrote it meanwhile.
+            if (retry !== again) return;
+            retry = undefined;
+            writeOut(bytes, offset);
+          }, 10).unref();
           return;
         }
         writing = false;
@@ -142,8 +155,20 @@ export function createLogWriter(options: LogWriterOptions = {}): LogWriter {
       clearTimeout(timer);
       timer = undefined;
     }
-    if (used === 0 && dropped === 0) return;
-    const bytes = take();
+    // A batch waiting to be tried again is not in flight: it goes first. (One in flight in the
+    // thread pool cannot be waited for here; the kernel finishes it or it is lost with the process.)
+    if (retry) {
+      writeAllSync(retry.bytes.subarray(retry.offset));
+      retry = undefined;
+    }
+    noteDropped();
+    if (used === 0) return;
+    // The waiting buffer is written in place (the other one may be in flight).
+    writeAllSync(pending.subarray(0, used));
+    used = 0;
+  };
+
+  const writeAllSync = (bytes: Buffer) => {
     let offset = 0;
     while (offset < bytes.length) {
       try {
