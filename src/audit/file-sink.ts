@@ -75,7 +75,6 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
   let out: Buffer = Buffer.allocUnsafeSlow(256 * 1024);
   let writing: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
-  let soon: NodeJS.Immediate | undefined;
   let closed = false;
 
   /** After another writer rotated the log, continues in the new file. */
@@ -181,64 +180,40 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
     return bytesWritten;
   }
 
-  /** Writes the waiting records as one batch; only when no write is in flight. */
-  function writeNext(): Promise<void> {
+  /** Writes everything queued, one batch at a time; records arriving meanwhile form the next. */
+  function flush(): Promise<void> {
     if (timer) {
       clearTimeout(timer);
       timer = undefined;
     }
+    // After the write in flight, look again: its end may have started the next batch, which
+    // whoever flushes (close, shutdown) must also wait for.
+    if (writing) return writing.then(flush);
+    if (queue.count === 0) return Promise.resolve();
     const batch = queue;
     const stored = queueStored;
     queue = spare;
     queueStored = undefined;
-    const written = writeBatch(batch).then(
+    writing = writeBatch(batch).then(
       () => stored?.resolve(),
       (error: unknown) => {
         stored?.reject(error);
         if (mode === 'buffered') options.onError?.(error);
       },
     );
-    const settled = written.then(() => {
+    return writing.then(() => {
       writing = undefined;
       batch.clear();
       spare = batch;
-      // Group commit: whatever queued up during this write is the next batch (buffered mode waits
-      // for its interval unless a full batch is already waiting).
-      if (queue.count > 0) {
-        if (mode === 'durable' || queue.count >= BATCH) writeSoon();
-        else schedule();
-      }
+      // Group commit: whatever queued up during this write goes out as one batch now (buffered
+      // mode waits for its interval unless a full batch is already waiting).
+      if (queue.count > 0) return mode === 'durable' || queue.count >= BATCH ? flush() : schedule();
     });
-    writing = settled;
-    return settled;
-  }
-
-  /**
-   * Starts the next write once this turn of the event loop is done, so that a batch holds every
-   * record of the requests that turn serves, not just the first. Writing at the first record sent
-   * it alone to disk, and each synced write costs ~70 µs of CPU in system calls, the lock file, the
-   * disk's doorbell and thread switches: durable batches of ~5 records cost +15 µs a request
-   * (bench/run.mjs, rampart-durable, perf).
-   */
-  function writeSoon(): void {
-    if (soon || closed) return;
-    soon = setImmediate(() => {
-      soon = undefined;
-      if (!writing && queue.count > 0) void writeNext();
-    });
-  }
-
-  /** Writes everything queued, and whatever arrives meanwhile, until nothing waits. */
-  async function flush(): Promise<void> {
-    while (writing || queue.count > 0) await (writing ?? writeNext());
   }
 
   function schedule(): void {
     if (!timer && !closed) {
-      timer = setTimeout(() => {
-        timer = undefined;
-        if (!writing && queue.count > 0) void writeNext();
-      }, options.flushIntervalMs ?? 50);
+      timer = setTimeout(() => void flush(), options.flushIntervalMs ?? 50);
       timer.unref();
     }
   }
@@ -248,22 +223,23 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
     append(entry) {
       if (closed) throw new Error('audit sink is closed');
       queue.push(encodeEntry(entry), Date.now());
-      // While a write is in flight, the batch it leaves behind is taken when it ends.
       if (mode === 'buffered') {
-        if (queue.count < BATCH) schedule();
-        else if (!writing) writeSoon();
+        // While a write is in flight, the batch it leaves behind is taken when it ends.
+        if (queue.count >= BATCH) {
+          if (!writing) void flush();
+        } else schedule();
         return undefined;
       }
       queueStored ??= deferred();
-      if (!writing) writeSoon();
-      return queueStored.promise;
+      const stored = queueStored.promise;
+      if (!writing) void flush();
+      return stored;
     },
     flush,
     async close() {
       if (closed) return;
       await flush();
       closed = true;
-      if (soon) clearImmediate(soon);
       if (options.checkpointKey && sinceCheckpoint > 0) {
         await withFileLock(lockPath, lockTimeoutMs, async () => {
           await followRotation();
