@@ -1,4 +1,13 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -126,6 +135,47 @@ describe('file sink and verifier', () => {
     await a.close();
     const report = await verifyAuditLog(path, key);
     expect(report).toMatchObject({ ok: true, records: 60 });
+  });
+
+  it('keeps the lock between batches under load, hands it to a writer that asks, and lets go when idle', async () => {
+    const path = fresh();
+    const busy = await openFileSink({ path, mode: 'durable', checkpointKey: key });
+    let running = true;
+    let sent = 0;
+    let sawLockBetweenBatches = false;
+    // 20 callers, each appending again as soon as its record is stored: batches follow each other.
+    const callers = Array.from({ length: 20 }, async () => {
+      while (running) {
+        await busy.append(entry(sent++));
+        if (existsSync(`${path}.lock`)) sawLockBetweenBatches = true;
+      }
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const other = await openFileSink({ path, mode: 'durable', checkpointKey: key });
+    const asked = Date.now();
+    await other.append(entry(-1));
+    const waited = Date.now() - asked;
+    await other.close();
+    running = false;
+    await Promise.all(callers);
+    await busy.close();
+    expect(sawLockBetweenBatches).toBe(true);
+    expect(waited).toBeLessThan(2000);
+    expect(existsSync(`${path}.lock`)).toBe(false);
+    expect(existsSync(`${path}.want`)).toBe(false);
+    expect(await verifyAuditLog(path, key)).toMatchObject({ ok: true, records: sent + 1 });
+  });
+
+  it('is not held back by the want file of a writer that went away', async () => {
+    const path = fresh();
+    writeFileSync(`${path}.want`, '999999:gone');
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(`${path}.want`, past, past);
+    const sink = await openFileSink({ path, mode: 'durable', checkpointKey: key, lockTimeoutMs: 500 });
+    await sink.append(entry(1));
+    await sink.close();
+    expect(existsSync(`${path}.want`)).toBe(false);
+    expect(await verifyAuditLog(path, key)).toMatchObject({ ok: true, records: 1 });
   });
 
   it('closes after every batch, also one that the end of a write started', async () => {

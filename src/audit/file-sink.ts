@@ -2,7 +2,7 @@ import { constants, fstatSync, ftruncateSync, mkdirSync, readSync, renameSync, s
 import { type FileHandle, open as openAsync } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { type ChainHead, checkpointEntry, encodeEntry, GENESIS, sealRecord } from './chain.js';
-import { withFileLock } from './file-lock.js';
+import { FileLock } from './file-lock.js';
 import { grow, PendingRecords } from './pending.js';
 import type { AuditSink } from './sink.js';
 
@@ -51,9 +51,8 @@ const TAIL_BYTES = 65_536;
  */
 export async function openFileSink(options: FileSinkOptions): Promise<AuditSink> {
   const { path, mode } = options;
-  const lockPath = `${path}.lock`;
+  const lock = new FileLock(path, options.lockTimeoutMs ?? 10_000);
   const every = options.checkpointEvery ?? 1000;
-  const lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   // Durable: O_DSYNC makes each write return once its data is on disk, as a write and an fdatasync
   // would, in one trip to the thread pool instead of two. Under load each trip waits for the event
@@ -140,18 +139,21 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
   }
 
   async function writeBatch(batch: PendingRecords): Promise<void> {
-    await withFileLock(lockPath, lockTimeoutMs, async () => {
+    await lock.acquire();
+    try {
+      // Every batch: a rotation or truncation from outside shows here even while the lock is held.
       await followRotation();
       syncHead();
       if (options.rotateBytes && knownSize >= options.rotateBytes) await rotate(batch.firstAt ?? Date.now());
-      try {
-        knownSize += await appendSealed(batch);
-      } catch (error) {
-        // The head moved past records that may not be stored: re-read it from the file next time.
-        knownSize = -1;
-        throw error;
-      }
-    });
+      knownSize += await appendSealed(batch);
+    } catch (error) {
+      // The head moved past records that may not be stored: re-read it from the file next time.
+      knownSize = -1;
+      lock.release();
+      throw error;
+    }
+    // Records that came during the write are the next batch: keep the lock for it.
+    lock.afterBatch(queue.count > 0);
   }
 
   /** Seals a batch after the head, with checkpoints where due, and writes it in one call. */
@@ -241,7 +243,8 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
       await flush();
       closed = true;
       if (options.checkpointKey && sinceCheckpoint > 0) {
-        await withFileLock(lockPath, lockTimeoutMs, async () => {
+        await lock.acquire();
+        try {
           await followRotation();
           syncHead();
           const checkpoint = sealRecord(
@@ -251,8 +254,11 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
           );
           const { bytesWritten } = await file.write(`${checkpoint.line}\n`);
           knownSize += bytesWritten;
-        });
+        } finally {
+          lock.release();
+        }
       }
+      lock.release();
       await file.sync();
       await file.close();
     },
