@@ -57,7 +57,11 @@ export async function tailRecords(path: string, filter: AuditFilter, count: numb
   return found.slice(Math.max(0, found.length - count));
 }
 
-/** Calls `onRecords` with records appended after `from` bytes, until the returned stop is called. */
+/**
+ * Calls `onRecords` with records appended after `from` bytes, until the returned stop is called.
+ * Across a rotation it first reads the rest of the renamed file (and of any rotated after it), then
+ * the new file from its start, so no record is skipped.
+ */
 export function followRecords(
   path: string,
   from: number,
@@ -65,25 +69,46 @@ export function followRecords(
   intervalMs = 250,
 ): () => void {
   let offset = from;
-  let inode = statSync(path).ino;
+  let inode = inodeOf(path);
   let busy = false;
+  const deliver = (records: AuditRecord[]) => {
+    if (records.length > 0) onRecords(records);
+  };
   const poll = async () => {
     if (busy) return;
     busy = true;
     try {
-      // Another file at the path is the next one after a rotation: read it from its start.
-      const ino = statSync(path).ino;
-      if (ino !== inode) {
-        inode = ino;
+      const current = inodeOf(path);
+      if (current !== inode) {
+        // A rotation renamed the file being read (renaming keeps its inode): finish it first.
+        const rotated = auditLogFiles(path).slice(0, -1);
+        const at = rotated.findIndex((file) => inodeOf(file) === inode);
+        if (at >= 0) {
+          for (let i = at; i < rotated.length; i++)
+            deliver((await readRecords(rotated[i] as string, i === at ? offset : 0)).records);
+        }
+        // Between the rename and the new file there is no file at the path: read it next time.
+        inode = current;
         offset = 0;
+        if (current === undefined) return;
       }
       const { records, end } = await readRecords(path, offset);
       offset = end;
-      if (records.length > 0) onRecords(records);
+      deliver(records);
+    } catch {
+      // The file moved while it was read: the next poll carries on.
     } finally {
       busy = false;
     }
   };
   watchFile(path, { interval: intervalMs }, () => void poll());
   return () => unwatchFile(path);
+}
+
+function inodeOf(path: string): number | undefined {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return undefined;
+  }
 }
