@@ -26,10 +26,10 @@ export interface LogWriter {
 }
 
 // One exit hook for every writer: what is still queued at exit is written synchronously.
-const open = new Set<() => void>();
+const liveWriters = new Set<() => void>();
 let hooked = false;
 function writeAllAtExit(): void {
-  for (const flushSync of open) flushSync();
+  for (const flushSync of liveWriters) flushSync();
 }
 
 /**
@@ -178,7 +178,7 @@ export function createLogWriter(options: LogWriterOptions = {}): LogWriter {
       }
     }
   };
-  open.add(flushSync);
+  liveWriters.add(flushSync);
   if (!hooked) {
     hooked = true;
     process.on('exit', writeAllAtExit);
@@ -209,7 +209,7 @@ export function createLogWriter(options: LogWriterOptions = {}): LogWriter {
     },
     flushSync,
     close() {
-      open.delete(flushSync);
+      liveWriters.delete(flushSync);
     },
   };
 }
