@@ -123,4 +123,47 @@ describe('createLogWriter', () => {
     expect(got).toEqual([...first.map((l) => l.trim()), '{"second":0}', '{"third":0}'].sort());
     writer.close();
   });
+
+  it('gives up on a pipe nobody reads instead of hanging, and goes on writing afterwards', async () => {
+    const fifo = join(dir, 'stuck');
+    execFileSync('mkfifo', [fifo]);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writerFd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    try {
+      const writer = createLogWriter({ fd: writerFd, batchBytes: 1024 });
+      // More than the pipe holds: the first batch fills it and then waits to be tried again.
+      for (let i = 0; i < 3000; i++) writer.write(`{"i":${i},"pad":"${'z'.repeat(60)}"}\n`);
+      await new Promise((r) => setTimeout(r, 50));
+      const started = Date.now();
+      writer.flushSync();
+      expect(Date.now() - started).toBeLessThan(5000);
+      // Drain what arrived, then the writer still delivers new lines.
+      const chunk = Buffer.alloc(1 << 20);
+      const drain = () => {
+        let text = '';
+        for (;;) {
+          try {
+            const n = readSync(reader, chunk, 0, chunk.length, null);
+            if (n === 0) return text;
+            text += chunk.toString('utf8', 0, n);
+          } catch {
+            return text;
+          }
+        }
+      };
+      drain();
+      writer.write('{"after":true}\n');
+      let seen = '';
+      const deadline = Date.now() + 5000;
+      while (!seen.includes('{"after":true}') && Date.now() < deadline) {
+        seen += drain();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(seen).toContain('{"after":true}\n');
+      writer.close();
+    } finally {
+      closeSync(writerFd);
+      closeSync(reader);
+    }
+  }, 15_000);
 });

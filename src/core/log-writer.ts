@@ -25,6 +25,10 @@ export interface LogWriter {
   close(): void;
 }
 
+/** How long a synchronous write waits, in all, for a full non-blocking pipe. */
+const SYNC_PATIENCE_MS = 1000;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
 // One exit hook for every writer: what is still queued at exit is written synchronously.
 const liveWriters = new Set<() => void>();
 let hooked = false;
@@ -160,6 +164,8 @@ export function createLogWriter(options: LogWriterOptions = {}): LogWriter {
     if (retry) {
       writeAllSync(retry.bytes.subarray(retry.offset));
       retry = undefined;
+      writing = false;
+      settle();
     }
     noteDropped();
     if (used === 0) return;
@@ -168,13 +174,16 @@ export function createLogWriter(options: LogWriterOptions = {}): LogWriter {
     used = 0;
   };
 
+  /** Writes synchronously; a pipe that stays full for a second gets the rest dropped, not a hang. */
   const writeAllSync = (bytes: Buffer) => {
     let offset = 0;
-    while (offset < bytes.length) {
+    for (let waited = 0; offset < bytes.length && waited < SYNC_PATIENCE_MS; ) {
       try {
         offset += writeSync(fd, bytes, offset);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+        Atomics.wait(pause, 0, 0, 1);
+        waited++;
       }
     }
   };
