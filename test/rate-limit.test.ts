@@ -1,9 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { generateApiKey } from '../src/auth/api-keys/format.js';
 import { ConfigError, createRampart, defineTool, type Rampart } from '../src/index.js';
 import { mintKeys } from './helpers/keys.js';
 import { modernRequest } from './helpers/mcp.js';
@@ -12,7 +16,7 @@ import { modernRequest } from './helpers/mcp.js';
 const dataDir = mkdtempSync(join(tmpdir(), 'rampart-rate-'));
 const URL_BASE = 'http://127.0.0.1:8787/mcp';
 let rampart: Rampart;
-let keys: { aliceA: string; aliceB: string; bob: string; carol: string };
+let keys: { aliceA: string; aliceB: string; bob: string; carol: string; dave: string; eve: string };
 
 const echo = defineTool({
   name: 'echo',
@@ -37,6 +41,8 @@ beforeAll(async () => {
     aliceB: { user: 'alice', scopes: read },
     bob: { user: 'bob', scopes: read },
     carol: { user: 'carol', scopes: read },
+    dave: { user: 'dave', scopes: read },
+    eve: { user: 'eve', scopes: read },
   });
   rampart = await createRampart({
     tools: [echo, nuke],
@@ -81,6 +87,34 @@ describe('per principal', () => {
       id: refused.id,
       error: { code: -31429, data: { retry_after: 10, code: 'ERR_RATE_LIMITED' } },
     });
+  });
+
+  it('charges the principal before reading the body: GETs and unreadable bodies count', async () => {
+    const post = (body: string, contentType = 'application/json') =>
+      rampart.fetch(
+        new Request(URL_BASE, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${keys.dave}`, 'content-type': contentType },
+          body,
+        }),
+        { remoteAddress: '198.51.100.9' },
+      );
+    const get = () =>
+      rampart.fetch(new Request(URL_BASE, { headers: { authorization: `Bearer ${keys.dave}` } }), {
+        remoteAddress: '198.51.100.9',
+      });
+    expect((await get()).status).toBe(405);
+    expect((await get()).status).toBe(405);
+    expect((await post('{"jsonrpc":"2.0","id":')).status).toBe(400);
+    expect((await post('{"jsonrpc":"2.0","id":')).status).toBe(400);
+    expect((await post('{}', 'text/plain')).status).toBe(415);
+    expect((await call(keys.dave, 'echo', '198.51.100.9')).status).toBe(200);
+    // Six requests: the budget is spent whatever they were.
+    expect((await get()).status).toBe(429);
+    const refused = await call(keys.dave, 'echo', '198.51.100.9');
+    expect(refused.status).toBe(429);
+    // Refused before the body was parsed, and still answered with the request's id.
+    expect(refused.body).toMatchObject({ jsonrpc: '2.0', id: refused.id, error: { code: -31429 } });
   });
 
   it('shares one budget across a principal’s API keys, and keeps principals apart', async () => {
@@ -178,10 +212,95 @@ describe('failed authentication per client address', () => {
     expect((await call('rmp_bad', 'echo', ip, { 'x-forwarded-for': '10.9.9.9' })).status).toBe(429);
   });
 
+  it('charges before authenticating: concurrent bad credentials get exactly the budget', async () => {
+    // Checked first and charged after, 60 concurrent guesses all passed the check.
+    const statuses = await Promise.all(
+      Array.from(
+        { length: 60 },
+        async () => (await call(generateApiKey().key, 'echo', '203.0.113.80')).status,
+      ),
+    );
+    expect(statuses.filter((s) => s === 401)).toHaveLength(3);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(57);
+  });
+
+  it('counts a fan-out of one fresh credential as one attempt, so a good client is not refused', async () => {
+    // Five concurrent calls with a key no cache knows yet: each is checked asynchronously, and
+    // charging each would have refused two of them (budget 3).
+    const statuses = await Promise.all(
+      Array.from({ length: 5 }, async () => (await call(keys.eve, 'echo', '203.0.113.81')).status),
+    );
+    expect(statuses).toEqual([200, 200, 200, 200, 200]);
+  });
+
+  it('charges failed logins per IPv6 /64: fresh addresses of one host earn no fresh budget', async () => {
+    for (let host = 1; host <= 3; host++) {
+      expect((await call('rmp_not_a_real_key', 'echo', `2001:db8:7:7::${host}`)).status).toBe(401);
+    }
+    expect((await call('rmp_not_a_real_key', 'echo', '2001:db8:7:7:a:b:c:d')).status).toBe(429);
+    expect((await call(keys.carol, 'echo', '::ffff:203.0.113.90')).status).toBe(200);
+    expect((await call(keys.carol, 'echo', '2001:db8:7:8::1')).status).toBe(200);
+  });
+
   it('does not count requests without a credential (the 401 discovery step)', async () => {
     const ip = '203.0.113.70';
     for (let i = 0; i < 5; i++) expect((await call(undefined, 'echo', ip)).status).toBe(401);
     expect((await call(keys.carol, 'echo', ip)).status).toBe(200);
+  });
+});
+
+describe('identity provider outage', () => {
+  it('does not count tokens refused because the JWKS could not be fetched', async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    const jwks = JSON.stringify({
+      keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' }],
+    });
+    let up = false;
+    const idp = createServer((_req, res) => {
+      res.writeHead(up ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(up ? jwks : '');
+    });
+    await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve));
+    const port = (idp.address() as AddressInfo).port;
+    const withIdp = await createRampart({
+      tools: [echo],
+      config: {
+        storage: { dataDir },
+        audit: { enabled: false },
+        auth: {
+          jwt: {
+            jwksCooldownMs: 0,
+            issuers: [{ issuer: 'https://idp.example', jwksUrl: `http://127.0.0.1:${port}/jwks` }],
+          },
+        },
+        rateLimit: { failedAuthPerIp: '3/min' },
+      },
+      logger: pino({ level: 'silent' }),
+    });
+    let jti = 0;
+    const go = async () => {
+      const token = await new SignJWT({ sub: 'erin', scope: 'mcp:read', jti: String(jti++) })
+        .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'k1' })
+        .setIssuer('https://idp.example')
+        .setAudience(URL_BASE)
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(pair.privateKey);
+      const res = await withIdp.fetch(
+        modernRequest(URL_BASE, token, 'tools/call', { name: 'echo', arguments: { text: 'x' } }),
+        { remoteAddress: '198.51.100.20' },
+      );
+      return res.status;
+    };
+    try {
+      for (let i = 0; i < 4; i++) expect(await go()).toBe(401);
+      up = true;
+      // The provider is back: the address was not locked out by its outage.
+      expect(await go()).toBe(200);
+    } finally {
+      await withIdp.close();
+      await new Promise((resolve) => idp.close(resolve));
+    }
   });
 });
 
@@ -211,21 +330,26 @@ describe('recovery', () => {
   });
 });
 
+/** Two instances' configuration over the test Redis, with the URL from a secret reference. */
+function redisConfig(limits: Record<string, string>) {
+  process.env.RAMPART_TEST_REDIS_URL = 'redis://127.0.0.1:6379/0';
+  return {
+    storage: { dataDir },
+    audit: { enabled: false },
+    rateLimit: {
+      ...limits,
+      store: 'redis' as const,
+      redis: {
+        url: 'secret://env/RAMPART_TEST_REDIS_URL',
+        keyPrefix: `rampart-test:${Date.now()}:${Math.random()}:`,
+      },
+    },
+  };
+}
+
 describe('shared store (Redis)', () => {
   it('holds one budget across two instances, with the Redis URL from a secret reference', async () => {
-    process.env.RAMPART_TEST_REDIS_URL = 'redis://127.0.0.1:6379/0';
-    const config = {
-      storage: { dataDir },
-      audit: { enabled: false },
-      rateLimit: {
-        perPrincipal: '3/min',
-        store: 'redis' as const,
-        redis: {
-          url: 'secret://env/RAMPART_TEST_REDIS_URL',
-          keyPrefix: `rampart-test:${Date.now()}:${Math.random()}:`,
-        },
-      },
-    };
+    const config = redisConfig({ perPrincipal: '3/min' });
     const a = await createRampart({ tools: [echo], config, logger: pino({ level: 'silent' }) });
     const b = await createRampart({ tools: [echo], config, logger: pino({ level: 'silent' }) });
     try {
@@ -239,6 +363,34 @@ describe('shared store (Redis)', () => {
       const refused = await go(b);
       expect(refused.status).toBe(429);
       expect(Number(refused.headers.get('retry-after'))).toBe(20);
+    } finally {
+      await a.close();
+      await b.close();
+      delete process.env.RAMPART_TEST_REDIS_URL;
+    }
+  });
+
+  it('charges failed logins atomically across instances: concurrent bad keys get exactly the budget', async () => {
+    const config = redisConfig({ failedAuthPerIp: '3/min' });
+    const a = await createRampart({ tools: [echo], config, logger: pino({ level: 'silent' }) });
+    const b = await createRampart({ tools: [echo], config, logger: pino({ level: 'silent' }) });
+    try {
+      const go = async (r: Rampart, key: string) =>
+        (
+          await r.fetch(
+            modernRequest(URL_BASE, key, 'tools/call', { name: 'echo', arguments: { text: 'x' } }),
+            {
+              remoteAddress: '203.0.113.99',
+            },
+          )
+        ).status;
+      // A good key first: its attempt is given back.
+      expect(await go(a, keys.carol)).toBe(200);
+      const statuses = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => go(i % 2 ? a : b, generateApiKey().key)),
+      );
+      expect(statuses.filter((s) => s === 401)).toHaveLength(3);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(57);
     } finally {
       await a.close();
       await b.close();

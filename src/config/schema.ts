@@ -179,7 +179,12 @@ const rateLimitSchema = z
       .nullable()
       .default('30/min')
       .describe('Rejected credentials per client address before it is refused outright (null: no limit)'),
-    maxKeys: z.number().int().min(1000).default(100_000).describe('Most rate buckets kept in memory'),
+    maxKeys: z
+      .number()
+      .int()
+      .min(1000)
+      .default(100_000)
+      .describe('Most rate buckets kept in memory, in each of its two stores (client addresses; principals)'),
     store: z
       .enum(['memory', 'redis'])
       .default('memory')

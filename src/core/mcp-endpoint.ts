@@ -10,7 +10,7 @@ import type { Dispatch, OutcomeListener } from '../protocol/dispatch.js';
 import { type JsonRpcMessage, parseEnvelope } from '../protocol/envelope.js';
 import type { SessionStore } from '../protocol/sessions.js';
 import type { ClientIpResolver } from '../ratelimit/client-ip.js';
-import type { RateLimiter } from '../ratelimit/limiter.js';
+import { type AuthAttempt, isCredentialRejection, type RateLimiter } from '../ratelimit/limiter.js';
 import { type JsonLimits, parseJsonBody } from '../validation/json.js';
 import type { AccessLog } from './access-log.js';
 import { corsHeaders, NO_CORS, preflightHeaders } from './cors.js';
@@ -121,30 +121,65 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
     const ip = options.clientIp(request.remoteAddress, headers.get('x-forwarded-for'));
     record.ip = ip;
     const limiter = options.rateLimiter;
-    // The limiter answers at once from memory and with a promise from a shared store: only the
-    // latter is awaited, so the common path takes no extra microtask turn.
-    try {
-      const checked = limiter?.checkFailedAuth(ip);
-      if (checked) await checked;
-    } catch (error) {
-      // Refused before the body was read: read a small one for its id, so the client can match the
-      // refusal to its request.
-      record.rpcId = await peekRpcId(request);
-      throw error;
+    // The attempt is charged to the client address before the credential is checked, and given
+    // back unless it is rejected: check and charge in one step, so concurrent guesses cannot all
+    // pass one check. The limiter answers at once from memory and with a promise from a shared
+    // store: only the latter is awaited, so the common path takes no extra microtask turn.
+    let attempt: AuthAttempt | undefined;
+    if (limiter) {
+      try {
+        const charged = limiter.chargeAuthAttempt(ip);
+        attempt = charged instanceof Promise ? await charged : charged;
+      } catch (error) {
+        // Refused before the body was read: read a small one for its id, so the client can match
+        // the refusal to its request.
+        record.rpcId = await peekRpcId(request);
+        throw error;
+      }
     }
     let principal: Principal;
+    let checkingKey: string | undefined;
     try {
       const authenticated = options.authenticate(headers);
-      principal = authenticated instanceof Promise ? await authenticated : authenticated;
+      if (authenticated instanceof Promise) {
+        // A credential not in any cache is checked asynchronously, and many requests may carry
+        // the same one at once (a client fanning out calls with a fresh token): one attempt for
+        // all of them, or the budget would refuse that client as if it were guessing.
+        if (attempt && limiter) {
+          checkingKey = `${ip}\n${headers.get('authorization') ?? ''}\n${headers.get('x-api-key') ?? ''}`;
+          const others = checking.get(checkingKey);
+          checking.set(checkingKey, (others ?? 0) + 1);
+          if (others !== undefined) {
+            limiter.refundAuthAttempt(ip, attempt);
+            attempt = undefined;
+          }
+        }
+        principal = await authenticated;
+      } else principal = authenticated;
     } catch (error) {
-      // A credential was presented and refused: that is what guessing looks like.
-      if (limiter && error instanceof RampartError && error.code !== 'ERR_AUTH_REQUIRED') {
-        const recorded = limiter.recordFailedAuth(ip);
-        if (recorded) await recorded;
-      }
+      // Only a rejected credential is a guess: no credential, or an outage, gives the attempt back.
+      if (limiter && attempt && !isCredentialRejection(error)) limiter.refundAuthAttempt(ip, attempt);
       throw error;
+    } finally {
+      if (checkingKey !== undefined) {
+        const left = (checking.get(checkingKey) ?? 1) - 1;
+        if (left > 0) checking.set(checkingKey, left);
+        else checking.delete(checkingKey);
+      }
     }
     record.principal = principal;
+    if (limiter) {
+      if (attempt) limiter.refundAuthAttempt(ip, attempt);
+      // Charged before anything else is read, so GETs, wrong media types and unreadable bodies
+      // count too; a refusal reads a small body for its id, as above.
+      try {
+        const taken = limiter.takePrincipal(principal);
+        if (taken) await taken;
+      } catch (error) {
+        record.rpcId = await peekRpcId(request);
+        throw error;
+      }
+    }
 
     if (method === 'GET') {
       // No server-initiated stream: 2026-07-28 removed it, and 2025-11-25 allows 405 here.
@@ -159,10 +194,7 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
     const body = await request.readBody(options.maxBodyBytes);
     const message = parseEnvelope(parseJsonBody(body, options.jsonLimits));
     record.rpcId = message.id;
-    record.method = message.method;
-    // After parsing, so the refusal carries the request id.
-    const taken = limiter?.takePrincipal(principal);
-    if (taken) await taken;
+    record.method = message.method.slice(0, 128);
     if (message.method === 'tools/call' && typeof message.params?.name === 'string') {
       record.tool = message.params.name.slice(0, 128);
       if (options.audit) record.argsHash = hashArguments(message.params.arguments ?? {});
@@ -250,6 +282,9 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
     return { status: 204, headers: { ...options.baseHeaders, ...cors }, body: null };
   }
 
+  /** Credentials being checked asynchronously now, by client address: how many requests carry each. */
+  const checking = new Map<string, number>();
+
   return async function mcpEndpoint(request: InboundRequest): Promise<Reply> {
     const started = performance.now();
     const record = new RequestRecord(crypto.randomUUID());
@@ -273,6 +308,10 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
       if (error instanceof RampartError) {
         record.code = error.code;
         record.cause = causeOf(error);
+      } else {
+        // The answer is a generic 500 whatever the tool had reported (say, a result that could not
+        // be serialized): the record must not say the call went through.
+        record.code = 'ERR_INTERNAL';
       }
     }
     const durationMs = Math.round((performance.now() - started) * 100) / 100;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/errors.js';
-import { createClientIpResolver, UNRESOLVED_CLIENT } from './client-ip.js';
+import { addressBucket, createClientIpResolver, UNRESOLVED_CLIENT } from './client-ip.js';
 
 describe('client address', () => {
   it('uses the socket address and ignores X-Forwarded-For without trusted proxies', () => {
@@ -34,5 +34,27 @@ describe('client address', () => {
     expect(() => createClientIpResolver(['proxy.internal'])).toThrow(ConfigError);
     expect(() => createClientIpResolver(['10.0.0.0/33'])).toThrow(ConfigError);
     expect(() => createClientIpResolver(['10.0.0.0/x'])).toThrow(ConfigError);
+  });
+
+  it('buckets failed logins by IPv4 address and by IPv6 /64', () => {
+    expect(addressBucket('203.0.113.9')).toBe('203.0.113.9');
+    expect(addressBucket(UNRESOLVED_CLIENT)).toBe(UNRESOLVED_CLIENT);
+    // Every address of one /64 is one bucket, however it is written.
+    expect(addressBucket('2001:db8:1:2::a:ff')).toBe('2001:db8:1:2::/64');
+    expect(addressBucket('2001:db8:1:2:ffff:ffff:ffff:ffff')).toBe('2001:db8:1:2::/64');
+    expect(addressBucket('2001:0db8:0001:0002::1')).toBe('2001:db8:1:2::/64');
+    expect(addressBucket('2001:db8:1:3::1')).toBe('2001:db8:1:3::/64');
+    expect(addressBucket('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressBucket('1::2:3:4:5:6')).toBe('1:0:0:2::/64');
+    expect(addressBucket('1:2::3:4:5:6:7')).toBe('1:2:0:3::/64');
+    expect(addressBucket('1:2:3:4::')).toBe('1:2:3:4::/64');
+    expect(addressBucket('1:2::4:5:6.7.8.9')).toBe('1:2:0:0::/64');
+    expect(addressBucket('1:2::4:5:6:6.7.8.9')).toBe('1:2:0:4::/64');
+    expect(addressBucket('::1')).toBe('0:0:0:0::/64');
+    expect(addressBucket('::')).toBe('0:0:0:0::/64');
+    // Through the resolver: a mapped IPv4 peer is bucketed as IPv4.
+    const resolve = createClientIpResolver([]);
+    expect(addressBucket(resolve('::ffff:203.0.113.9', null))).toBe('203.0.113.9');
+    expect(addressBucket(resolve('2001:DB8:1:2:0::7', null))).toBe('2001:db8:1:2::/64');
   });
 });

@@ -79,3 +79,25 @@ function normalizeUncached(address: string): string | undefined {
     return undefined; // zone ids (fe80::1%eth0) and the like
   }
 }
+
+/**
+ * The failed-login bucket of a client address, as the resolver gives it: an IPv4 address itself,
+ * an IPv6 address its /64 (`2001:db8:1:2::/64`), anything else itself. A host is commonly given a
+ * whole /64, so per-address IPv6 buckets would hand it 2^64 fresh budgets. The resolver has already
+ * turned IPv4-mapped IPv6 into IPv4.
+ */
+export function addressBucket(ip: string): string {
+  const gap = ip.indexOf('::');
+  if (gap < 0 && !ip.includes(':')) return ip;
+  const head = gap < 0 ? ip.split(':') : gap === 0 ? [] : ip.slice(0, gap).split(':');
+  if (head.length < 4) {
+    // The groups `::` stands for are zeros; an embedded IPv4 tail (a.b.c.d) is two groups.
+    const tail = gap < 0 || gap + 2 === ip.length ? [] : ip.slice(gap + 2).split(':');
+    const tailGroups = tail.length + (tail.at(-1)?.includes('.') ? 1 : 0);
+    const zeros = 8 - head.length - tailGroups;
+    for (let i = 0; head.length < 4; i++) head.push(i < zeros ? '0' : (tail[i - zeros] ?? '0'));
+  }
+  let prefix = '';
+  for (let i = 0; i < 4; i++) prefix += `${Number.parseInt(head[i] as string, 16).toString(16)}:`;
+  return `${prefix}:/64`;
+}

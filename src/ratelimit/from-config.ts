@@ -3,20 +3,22 @@ import { ConfigError } from '../core/errors.js';
 import type { MountOptions } from '../mount/options.js';
 import { defaultSecretSources, resolveSecret } from '../secrets/index.js';
 import type { Tool } from '../tools/define-tool.js';
-import { createRateLimiter, type RateLimiter } from './limiter.js';
+import { createRateLimiter, type RateLimiter, type RateLimitStores } from './limiter.js';
 import { parseRate, type Rate } from './rate.js';
 import { createRedisStore } from './redis-store.js';
 import { createMemoryStore, type RateLimitStore } from './store.js';
 
 /**
- * The limiter from `rateLimit`, or none when it is off. Per-tool rates: the configuration's, else
- * the tool's own `rateLimit`. A name in `rateLimit.tools` that no tool has is a typo, refused.
+ * The limiter from `rateLimit`, or none when it is off, with what closes its stores. Per-tool
+ * rates: the configuration's, else the tool's own `rateLimit`. A name in `rateLimit.tools` that no
+ * tool has is a typo, refused. In memory, client addresses and principals get a store each, of up
+ * to `maxKeys` buckets, so a flood of addresses cannot crowd out principals' buckets.
  */
 export async function rateLimiterFromConfig(
   config: ResolvedConfig,
   tools: ReadonlyMap<string, Tool>,
   mount: MountOptions | undefined,
-): Promise<{ limiter: RateLimiter; store: RateLimitStore } | undefined> {
+): Promise<{ limiter: RateLimiter; store: Pick<RateLimitStore, 'close'> } | undefined> {
   const settings = config.rateLimit;
   if (!settings.enabled) return undefined;
   const rates = new Map<string, Rate>();
@@ -30,16 +32,20 @@ export async function rateLimiterFromConfig(
     rates.set(name, parseRate(text) as Rate);
   }
   const rate = (text: string | null) => (text === null ? undefined : parseRate(text));
-  let store: RateLimitStore;
+  let stores: RateLimitStores;
   if (settings.store === 'redis' && settings.redis) {
     const url = await resolveSecret(settings.redis.url, defaultSecretSources(), 'rateLimit.redis.url');
-    store = createRedisStore({
+    const shared = createRedisStore({
       url: url.reveal(),
       keyPrefix: settings.redis.keyPrefix,
       commandTimeoutMs: settings.redis.commandTimeoutMs,
     });
+    stores = { clients: shared, principals: shared };
   } else {
-    store = createMemoryStore({ maxKeys: settings.maxKeys });
+    stores = {
+      clients: createMemoryStore({ maxKeys: settings.maxKeys }),
+      principals: createMemoryStore({ maxKeys: settings.maxKeys }),
+    };
   }
   const limiter = createRateLimiter(
     {
@@ -48,7 +54,11 @@ export async function rateLimiterFromConfig(
       tools: rates,
       failedAuthPerIp: rate(settings.failedAuthPerIp),
     },
-    store,
+    stores,
   );
-  return { limiter, store };
+  const close = async (): Promise<void> => {
+    await stores.clients.close?.();
+    if (stores.principals !== stores.clients) await stores.principals.close?.();
+  };
+  return { limiter, store: { close } };
 }
