@@ -1,12 +1,35 @@
 import { hash } from 'node:crypto';
+import { rememberedTest } from '../core/remembered.js';
 import { canonicalJson } from './canonical.js';
 
 /** What a secret-looking argument's value becomes before hashing. */
 export const REDACTED = '[redacted]';
 
-/** Argument names whose values are secrets; matched case-insensitively, ignoring `-` and `_`. */
-const SECRET_NAME =
-  /pass(word|wd|phrase)?|secret|token|apikey|authorization|credential|privatekey|session|cookie|otp|pin$/;
+/**
+ * Argument names whose values are secrets; matched case-insensitively, ignoring `-`, `_`, `.` and
+ * spaces. Short names (`pin`, `auth`) only at the end, so that `spinner`, `opinion` or `author` keep
+ * their values in the hash.
+ */
+const SECRET_NAME = new RegExp(
+  [
+    'pass(word|wd|phrase)?',
+    'pwd',
+    'secret',
+    'token',
+    'authorization',
+    'credential',
+    'session',
+    'cookie',
+    'bearer',
+    'jwt',
+    '(api|access|private|signing|ssh|encryption|decryption|master|hmac|auth)key',
+    'otp', // also totp, hotp, otp_code
+    '(mfa|2fa|tfa|auth|verification|recovery)code',
+    'pin(code|number)?$',
+    'cv[cv]2?$', // card security codes
+    'auth(header)?$',
+  ].join('|'),
+);
 
 /**
  * The audit trail's fingerprint of a tool's arguments: SHA-256 (hex) of their canonical JSON, with
@@ -23,16 +46,7 @@ export function hashArguments(args: unknown): string {
 const REDACTED_JSON = JSON.stringify(REDACTED);
 const redactSecretName = (key: string) => (isSecretName(key) ? REDACTED_JSON : undefined);
 
-// Argument names repeat from call to call; the answer for each is kept (up to a bound, since the
-// names come from requests).
-const secretNames = new Map<string, boolean>();
-const MAX_REMEMBERED_NAMES = 4096;
-
-export function isSecretName(name: string): boolean {
-  let secret = secretNames.get(name);
-  if (secret === undefined) {
-    secret = SECRET_NAME.test(name.toLowerCase().replace(/[-_\s]/g, ''));
-    if (name.length <= 64 && secretNames.size < MAX_REMEMBERED_NAMES) secretNames.set(name, secret);
-  }
-  return secret;
-}
+/** Whether an argument's value is redacted before hashing (see {@link hashArguments}). */
+export const isSecretName: (name: string) => boolean = rememberedTest((name) =>
+  SECRET_NAME.test(name.toLowerCase().replace(/[-_.\s]/g, '')),
+);

@@ -89,6 +89,68 @@ describe('hashArguments', () => {
       expect(isSecretName(name), name).toBe(false);
   });
 
+  it('recognises the secret names an audit review found missing, and no ordinary words', () => {
+    for (const name of [
+      'pwd',
+      'user_pwd',
+      'pin_code',
+      'pinCode',
+      'PIN',
+      'mfa_code',
+      'mfaCode',
+      '2fa_code',
+      'totp',
+      'hotp',
+      'otp_code',
+      'access_key',
+      'accessKey',
+      'AWS_SECRET_ACCESS_KEY',
+      'signing_key',
+      'ssh_key',
+      'encryption_key',
+      'api.key',
+      'x.api.key',
+      'bearer',
+      'bearerToken',
+      'jwt',
+      'id_jwt',
+      'auth',
+      'x-auth',
+      'basicAuth',
+      'auth_code',
+      'authHeader',
+      'cvv',
+      'card_cvc',
+    ]) {
+      expect(isSecretName(name), name).toBe(true);
+    }
+    for (const name of [
+      'author',
+      'authors',
+      'authority',
+      'authenticated',
+      'spinner',
+      'opinion',
+      'pinned',
+      'key',
+      'primary_key',
+      'sort_key',
+      'monkey',
+      'keyboard',
+      'path',
+      'url',
+    ]) {
+      expect(isSecretName(name), name).toBe(false);
+    }
+  });
+
+  it('keeps redacting a name whose answer was remembered', () => {
+    expect(isSecretName('api.key')).toBe(true);
+    expect(isSecretName('api.key')).toBe(true);
+    const args = (pin: string) => hashArguments({ account: 'alice', pin_code: pin, 'api.key': pin });
+    expect(args('4821')).toBe(args('0000'));
+  });
+
   it('keeps a key named __proto__ a plain key', () => {
     const parsed = JSON.parse('{"__proto__": {"password": "x"}, "a": 1}');
     const expected = createHash('sha256')

@@ -2,8 +2,14 @@ import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   existsSync,
+  fstatSync,
+  futimesSync,
+  linkSync,
   openSync,
   readFileSync,
+  readlinkSync,
+  readSync,
+  renameSync,
   statSync,
   unlinkSync,
   writeFileSync,
@@ -14,23 +20,47 @@ import {
 const WANT_STALE_MS = 1000;
 
 /**
+ * A lock file not refreshed for this long is stale, whoever holds it: its holder is gone or hung.
+ * Well below the default lock timeout (10 s), so that a waiter outlasts the lease of a dead holder.
+ */
+export const LOCK_LEASE_MS = 3000;
+
+/** How often a holder refreshes its lock file's mtime: a third of the lease, to survive a late timer. */
+const REFRESH_MS = 1000;
+
+/** Lock ids this process holds now: another writer of the same log in this process is alive. */
+const heldHere = new Set<string>();
+
+/**
  * An exclusive lock between the writers of one audit log (servers and the CLI): a lock file
- * created with O_EXCL that holds the owner's `pid:token`. A lock whose owner process is gone (a
- * crash) is taken over.
+ * created with O_EXCL that holds the owner's `pid:token:namespace`.
+ *
+ * Staleness is a lease: the holder refreshes the file's mtime about once a second while it holds
+ * it, and a lock not refreshed for {@link LOCK_LEASE_MS} is taken over whatever its pid. Pids alone
+ * cannot tell: in another pid namespace (a container, a second replica) a live writer's pid looks
+ * dead or belongs to someone else, and a restarted PID 1 finds its own pid in the lock it left.
+ * Within one pid namespace of one boot, a lock whose pid is gone, or that holds this process's pid
+ * but not one of its locks, is taken over at once.
  *
  * A writer with batches coming one after another keeps the lock from batch to batch instead of
  * creating and removing the file for each: those two directory changes cost ~1.5 µs a request
  * with a durable audit trail under load (bench/run.mjs, rampart-durable, alternated runs), and
- * the next synced write must journal them. A writer that wants the lock says so in a want file
- * (`<log>.want`, refreshed while it waits); the holder lets go after its current batch and does
- * not take the lock again while someone else's fresh want stands.
+ * the next synced write must journal them. Before each batch it reads the lock file once to
+ * confirm it still holds it (a writer that stalled past its lease may have lost it), and takes it
+ * again if not. A writer that wants the lock says so in a want file (`<log>.want`, refreshed while
+ * it waits); the holder lets go after its current batch and does not take the lock again while
+ * someone else's fresh want stands.
  */
 export class FileLock {
   readonly #lockPath: string;
   readonly #wantPath: string;
   readonly #timeoutMs: number;
-  readonly #id = `${process.pid}:${randomBytes(6).toString('hex')}`;
+  readonly #id = `${process.pid}:${randomBytes(6).toString('hex')}:${pidScope()}`;
   #held = false;
+  /** Our lock file, open while held: a refresh touches it, never a lock that replaced it. */
+  #fd: number | undefined;
+  #refreshedAt = 0;
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(logPath: string, timeoutMs: number) {
     this.#lockPath = `${logPath}.lock`;
@@ -44,19 +74,27 @@ export class FileLock {
   }
 
   /**
-   * Takes the lock unless this writer holds it already.
+   * Takes the lock unless this writer holds it already; called before each batch. A holder
+   * confirms that the lock file is still its own (one read), and takes the lock again if not.
    *
    * @returns true when the lock was taken now (another writer may have appended since).
    * @throws Error when another writer keeps it for longer than the timeout.
    */
   async acquire(): Promise<boolean> {
-    if (this.#held) return false;
+    if (this.#held) {
+      if (readSmall(this.#lockPath) === this.#id) {
+        this.#refresh();
+        return false;
+      }
+      this.#forget(); // taken over while we stalled: never touch the new holder's file
+    }
     const deadline = Date.now() + this.#timeoutMs;
     for (let attempt = 0; ; attempt++) {
       // Whoever asked first goes first; a waiter never overwrites another's want.
       if (!this.#someoneElseWants()) {
-        if (tryLock(this.#lockPath, this.#id)) {
-          this.#held = true;
+        const fd = tryLock(this.#lockPath, this.#id);
+        if (fd !== undefined) {
+          this.#take(fd);
           this.#withdrawWant();
           return true;
         }
@@ -77,14 +115,51 @@ export class FileLock {
     this.release();
   }
 
-  /** Lets the lock go, if held. */
+  /** Lets the lock go, if held; a lock file that another writer took over stays. */
   release(): void {
     if (!this.#held) return;
-    this.#held = false;
     try {
-      unlinkSync(this.#lockPath);
+      if (readSmall(this.#lockPath) === this.#id) unlinkSync(this.#lockPath);
     } catch {
-      // Already gone (taken over as stale): nothing to release.
+      // Gone meanwhile: nothing to release.
+    }
+    this.#forget();
+  }
+
+  #take(fd: number): void {
+    this.#held = true;
+    this.#fd = fd;
+    this.#refreshedAt = Date.now();
+    heldHere.add(this.#id);
+    // Keeps the lease through a long batch (a slow disk); unref'd, so it never keeps a process up.
+    this.#timer = setInterval(() => this.#refresh(), REFRESH_MS);
+    this.#timer.unref();
+  }
+
+  #forget(): void {
+    this.#held = false;
+    heldHere.delete(this.#id);
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    if (this.#fd !== undefined) {
+      try {
+        closeSync(this.#fd);
+      } catch {
+        // Closed already.
+      }
+      this.#fd = undefined;
+    }
+  }
+
+  /** Renews the lease, at most once a second: batches come far more often, and each is one syscall. */
+  #refresh(): void {
+    const now = Date.now();
+    if (this.#fd === undefined || now - this.#refreshedAt < REFRESH_MS) return;
+    this.#refreshedAt = now;
+    try {
+      futimesSync(this.#fd, now / 1000, now / 1000);
+    } catch {
+      // The next batch's check finds out whether the lock is still ours.
     }
   }
 
@@ -118,29 +193,145 @@ export class FileLock {
   }
 }
 
-function tryLock(lockPath: string, id: string): boolean {
+/**
+ * Creates the lock file holding `id`, taking over a stale one: its open descriptor, or undefined
+ * when another writer holds the lock.
+ */
+function tryLock(lockPath: string, id: string): number | undefined {
+  const fd = create(lockPath, id);
+  if (fd !== undefined) return fd;
+  const seen = readLock(lockPath);
+  if (seen === undefined || !isStale(seen)) return undefined;
+  takeOver(lockPath, seen);
+  return create(lockPath, id);
+}
+
+function create(lockPath: string, id: string): number | undefined {
+  let fd: number | undefined;
   try {
-    const fd = openSync(lockPath, 'wx', 0o600);
+    fd = openSync(lockPath, 'wx', 0o600);
     writeSync(fd, id);
-    closeSync(fd);
-    return true;
+    return fd;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  let owner = Number.NaN;
-  try {
-    owner = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
-  } catch {
-    return false; // released meanwhile: try again
-  }
-  if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && !isAlive(owner)) {
-    try {
+    if (fd !== undefined) {
+      // Created but not written (disk full?): an empty lock would hold others off for a lease.
+      closeSync(fd);
       unlinkSync(lockPath);
+    }
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    throw error;
+  }
+}
+
+interface LockState {
+  /** `pid:token:namespace`, or '' when unreadable (another user's file). */
+  readonly content: string;
+  readonly mtimeMs: number;
+  readonly ino: number;
+}
+
+/** The lock file's content, mtime and inode from one descriptor; undefined when there is none. */
+function readLock(path: string): LockState | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM') return undefined; // released meanwhile: try again
+    try {
+      const { mtimeMs, ino } = statSync(path);
+      return { content: '', mtimeMs, ino };
     } catch {
-      // Someone else took it over first.
+      return undefined;
     }
   }
-  return false;
+  try {
+    const { mtimeMs, ino } = fstatSync(fd);
+    return { content: readFrom(fd), mtimeMs, ino };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function isStale({ content, mtimeMs }: LockState): boolean {
+  if (Date.now() - mtimeMs > LOCK_LEASE_MS) return true;
+  // A fresh lock: its pid can be judged only in our own pid namespace. An empty or unreadable one
+  // may be a lock being created right now.
+  const [pidText, token, ...rest] = content.split(':');
+  const scope = rest.join(':');
+  const pid = Number(pidText);
+  if (!token || !Number.isSafeInteger(pid) || pid <= 0 || scope === '' || scope !== pidScope()) return false;
+  if (pid === process.pid) return !heldHere.has(content); // an earlier process that had our pid
+  return !isAlive(pid);
+}
+
+/**
+ * Removes a stale lock so that O_EXCL can create ours. By rename, then a second look: when two
+ * waiters judge the same lock stale, the second one's rename may move the lock the first one has
+ * just made, and it puts that one back instead of deleting it.
+ */
+function takeOver(lockPath: string, seen: LockState): void {
+  const aside = `${lockPath}.${randomBytes(6).toString('hex')}.stale`;
+  try {
+    renameSync(lockPath, aside);
+  } catch {
+    return; // someone else took it over first
+  }
+  const moved = readLock(aside);
+  if (moved !== undefined && (moved.ino !== seen.ino || moved.content !== seen.content || !isStale(moved))) {
+    try {
+      linkSync(aside, lockPath);
+    } catch {
+      // A third writer has made a lock meanwhile; the one moved finds out before its next batch.
+    }
+  }
+  try {
+    unlinkSync(aside);
+  } catch {
+    // Gone already.
+  }
+}
+
+/** The content of a small file (a lock id), or undefined when it cannot be read. */
+function readSmall(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    return readFrom(fd);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const readBuffer = Buffer.alloc(512);
+
+function readFrom(fd: number): string {
+  const length = readSync(fd, readBuffer, 0, readBuffer.length, 0);
+  return readBuffer.toString('utf8', 0, length);
+}
+
+let scope: string | undefined;
+
+/**
+ * This process's pid namespace on this boot of this host ('' when unknown, off Linux): pids in
+ * lock files compare only within it. The boot id tells hosts sharing a file system apart, whose
+ * initial namespaces have the same id.
+ */
+function pidScope(): string {
+  if (scope === undefined) {
+    try {
+      scope = `${readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()}/${readlinkSync('/proc/self/ns/pid')}`;
+    } catch {
+      scope = '';
+    }
+  }
+  return scope;
 }
 
 function isAlive(pid: number): boolean {

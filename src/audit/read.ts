@@ -1,7 +1,6 @@
-import { createReadStream, statSync, unwatchFile, watchFile } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { statSync, unwatchFile, watchFile } from 'node:fs';
 import type { AuditRecord } from './record.js';
-import { auditLogFiles } from './verify.js';
+import { auditLogFiles, fileLines } from './verify.js';
 
 /** Which records `tail` shows. */
 export interface AuditFilter {
@@ -23,26 +22,27 @@ export function matchesFilter(record: AuditRecord, filter: AuditFilter): boolean
   return true;
 }
 
-/** Reads the records of a log from `start` bytes on; lines that are not JSON are skipped. */
+/**
+ * Reads the records of a log from `start` bytes on: only whole lines, ended by a newline (a last
+ * line without one is being written, or torn: `end` stops before it, to read it again once whole).
+ * Lines that are not JSON objects are skipped.
+ */
 export async function readRecords(path: string, start = 0): Promise<{ records: AuditRecord[]; end: number }> {
   const size = statSync(path).size;
   const records: AuditRecord[] = [];
-  if (size <= start) return { records, end: size };
-  const lines = createInterface({
-    input: createReadStream(path, { encoding: 'utf8', start, end: size - 1 }),
-    crlfDelay: Infinity,
-  });
-  let end = start;
-  for await (const line of lines) {
-    end += Buffer.byteLength(line) + 1;
+  let end = Math.min(start, size);
+  for await (const line of fileLines(path, start, size)) {
+    if (!line.terminated) break;
+    end = line.end;
     try {
-      records.push(JSON.parse(line) as AuditRecord);
+      const value: unknown = JSON.parse(line.bytes.toString('utf8'));
+      if (typeof value === 'object' && value !== null && !Array.isArray(value))
+        records.push(value as AuditRecord);
     } catch {
-      // A torn last line: read again once it is whole.
-      end -= Buffer.byteLength(line) + 1;
+      // Not a record: `rampart audit verify` names it.
     }
   }
-  return { records, end: Math.min(end, size) };
+  return { records, end };
 }
 
 /** The last `count` records that pass `filter`, reaching back into rotated files when needed. */

@@ -1,190 +1,302 @@
+import { hash as digest } from 'node:crypto';
 import { createReadStream, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { type ChainHead, checkpointMac, GENESIS, hashBody, keyIdOf } from './chain.js';
+import { canonicalJson } from './canonical.js';
+import { type ChainHead, checkpointMac, GENESIS, keyIdOf } from './chain.js';
+
+/**
+ * What `verify` found wrong. Stable codes (docs/audit.md):
+ * - `not_json`: a line is not a JSON object.
+ * - `altered`: a record does not match its hash, or lacks a whole-number `seq` or a `hash`.
+ * - `not_canonical`: a record's bytes are not exactly what the writer writes for it (whitespace,
+ *   escapes, key order, duplicate keys, CRLF): tools that read raw lines could see other content.
+ * - `removed`: a gap in `seq`: records are missing before this one.
+ * - `reordered`: `seq` goes backwards or repeats.
+ * - `broken_link`: `prev` is not the hash of the record before.
+ * - `bad_checkpoint`: with the key, a checkpoint names another key, has no MAC, or its MAC is wrong.
+ * - `no_checkpoint`: with the key, the log has more records than a writer writes before its first
+ *   checkpoint (`checkpointEvery`), yet no checkpoint verifies under the key.
+ * - `torn`: a rotated (not the current) file does not end in a newline.
+ */
+export type ChainProblem =
+  | 'not_json'
+  | 'altered'
+  | 'not_canonical'
+  | 'removed'
+  | 'reordered'
+  | 'broken_link'
+  | 'bad_checkpoint'
+  | 'no_checkpoint'
+  | 'torn';
 
 /** What `verify` found wrong first, if anything. */
 export interface ChainBreak {
   /** 1-based line number in the file. */
   readonly line: number;
   readonly seq: number | undefined;
-  readonly problem:
-    | 'not_json'
-    | 'altered' // the record's content does not match its hash
-    | 'removed' // a gap in seq: records are missing before this one
-    | 'reordered' // seq goes backwards or repeats
-    | 'broken_link' // prev is not the hash of the record before
-    | 'bad_checkpoint'; // a checkpoint's MAC does not verify under the key
+  readonly problem: ChainProblem;
   readonly detail: string;
 }
 
 /** The result of {@link verifyAuditLog}. */
 export interface VerifyReport {
   readonly ok: boolean;
+  /** Records other than checkpoints. */
   readonly records: number;
   readonly checkpoints: number;
   /** Checkpoints whose MAC was checked (0 without the key). */
   readonly checkpointsVerified: number;
+  /**
+   * Records after the last checkpoint verified with the key (all of them without the key): they
+   * are only hash-chained, so whoever can write the log could have changed or cut them.
+   */
+  readonly recordsAfterCheckpoint: number;
   readonly firstBreak?: ChainBreak;
   /** The last good record. */
   readonly head: ChainHead;
-  /** True when the file ends in a torn line (a crash mid-write): reported, not a break. */
+  /** True when the file ends in a torn line that is not JSON (a crash mid-write): reported, not a break. */
   readonly tornTail: boolean;
+  /** True when the last line lacks its newline but is a whole record: it was checked like the others. */
+  readonly unterminatedRecord: boolean;
+}
+
+/** A line of a file, split at `\n` only (a `\r` stays part of its line). */
+export interface FileLine {
+  /** The line's bytes, without its newline. */
+  readonly bytes: Buffer;
+  /** False for a last line with no newline after it. */
+  readonly terminated: boolean;
+  /** The byte offset just after the line (and its newline). */
+  readonly end: number;
+}
+
+/** The lines of a file from byte `start` up to byte `end` (exclusive; default: the end of the file). */
+export async function* fileLines(path: string, start = 0, end?: number): AsyncGenerator<FileLine> {
+  if (end !== undefined && end <= start) return;
+  const stream = createReadStream(path, end === undefined ? { start } : { start, end: end - 1 });
+  let parts: Buffer[] = [];
+  let offset = start;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    let from = 0;
+    for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, from)) {
+      const piece = chunk.subarray(from, nl);
+      const bytes = parts.length === 0 ? piece : Buffer.concat([...parts, piece]);
+      parts = [];
+      offset += bytes.length + 1;
+      yield { bytes, terminated: true, end: offset };
+      from = nl + 1;
+    }
+    if (from < chunk.length) parts.push(chunk.subarray(from));
+  }
+  if (parts.length > 0) {
+    const bytes = Buffer.concat(parts);
+    yield { bytes, terminated: false, end: offset + bytes.length };
+  }
 }
 
 /**
- * Checks an audit log end to end: every record's hash over its content, every `prev` against the
- * record before, `seq` rising by one, and, given the key, every checkpoint's MAC. Stops at the
- * first problem and names it. A torn last line (no newline) is a crash, not tampering.
+ * Checks an audit log end to end: every line's bytes against what the writer writes for its
+ * record, every hash, every `prev` against the record before, `seq` rising by one, and, given the
+ * key, every checkpoint's key id and MAC, and that at least one checkpoint vouches for the records.
+ * Stops at the first problem and names it. A last line without a newline is checked as a record
+ * when it is JSON; when it is not, it is a torn write (a crash), reported but not a break.
+ *
+ * @param start - The chain head before the file (the file before it, when rotated).
  */
-export async function verifyAuditLog(path: string, key?: Buffer, start?: ChainHead): Promise<VerifyReport> {
-  let head: ChainHead = start ?? { seq: 0, hash: GENESIS };
-  // A file that begins after a rotation continues a chain whose start is in the file before it:
-  // checked alone, its first record is taken as given (verifyAuditFiles checks the seam).
-  let first = start === undefined;
-  let lineNo = 0;
-  let records = 0;
-  let checkpoints = 0;
-  let checkpointsVerified = 0;
-  let pendingLine: string | undefined;
-  const keyId = key ? keyIdOf(key) : undefined;
-  // Before the reader exists: readline drops lines emitted before iteration begins.
-  const endsWithNewline = await endsInNewline(path);
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
-
-  const fail = (problem: ChainBreak['problem'], seq: number | undefined, detail: string): VerifyReport => {
-    lines.close();
-    return {
-      ok: false,
-      records,
-      checkpoints,
-      checkpointsVerified,
-      firstBreak: { line: lineNo, seq, problem, detail },
-      head,
-      tornTail: false,
-    };
-  };
-
-  // One line behind the reader: the line after is at hand to tell a reordering from a removal,
-  // and the last line can be recognised as torn.
-  let pendingNo = 0;
-  for await (const text of lines) {
-    if (pendingLine !== undefined) {
-      lineNo = pendingNo;
-      const report = check(pendingLine, text);
-      if (report) return report;
-    }
-    pendingNo++;
-    pendingLine = text;
-  }
-  let tornTail = false;
-  if (pendingLine !== undefined) {
-    lineNo = pendingNo;
-    if (!endsWithNewline) tornTail = true;
-    else {
-      const report = check(pendingLine, undefined);
-      if (report) return report;
-    }
-  }
-  return { ok: true, records, checkpoints, checkpointsVerified, head, tornTail };
-
-  function check(text: string, next: string | undefined): VerifyReport | undefined {
-    let record: Record<string, unknown>;
-    try {
-      record = JSON.parse(text);
-    } catch {
-      return fail('not_json', undefined, 'the line is not JSON');
-    }
-    const seq = typeof record.seq === 'number' ? record.seq : undefined;
-    const { hash, ...body } = record;
-    if (typeof hash !== 'string' || seq === undefined || hashBody(body) !== hash) {
-      return fail('altered', seq, 'the record does not match its hash');
-    }
-    if (first && record.event === 'log.rotated' && typeof record.prev === 'string') {
-      head = { seq: seq - 1, hash: record.prev };
-    }
-    first = false;
-    if (seq <= head.seq) return fail('reordered', seq, `seq ${seq} after ${head.seq}`);
-    if (seq > head.seq + 1) {
-      const nextSeq = seqOf(next);
-      if (nextSeq !== undefined && nextSeq > head.seq && nextSeq < seq) {
-        return fail('reordered', seq, `seq ${seq} comes before seq ${nextSeq}`);
-      }
-      return fail('removed', seq, `records ${head.seq + 1}..${seq - 1} are missing`);
-    }
-    if (record.prev !== head.hash)
-      return fail('broken_link', seq, 'prev is not the hash of the record before');
-    if (record.event === 'checkpoint') {
-      checkpoints++;
-      if (key && record.keyId === keyId) {
-        if (record.mac !== checkpointMac(key, head))
-          return fail('bad_checkpoint', seq, 'the MAC does not verify');
-        checkpointsVerified++;
-      }
-    } else {
-      records++;
-    }
-    head = { seq, hash };
-    return undefined;
-  }
+export async function verifyAuditLog(
+  path: string,
+  key?: Buffer,
+  start?: ChainHead,
+  options: VerifyOptions = {},
+): Promise<VerifyReport> {
+  const { file: _file, ...report } = await verifyChain([path], key, start, options);
+  return report;
 }
 
-function seqOf(line: string | undefined): number | undefined {
-  if (line === undefined) return undefined;
-  try {
-    const seq = (JSON.parse(line) as { seq?: unknown }).seq;
-    return typeof seq === 'number' ? seq : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function endsInNewline(path: string): Promise<boolean> {
-  const { open } = await import('node:fs/promises');
-  const file = await open(path, 'r');
-  try {
-    const { size } = await file.stat();
-    if (size === 0) return true;
-    const { buffer } = await file.read(Buffer.alloc(1), 0, 1, size - 1);
-    return buffer[0] === 0x0a;
-  } finally {
-    await file.close();
-  }
+/** Options of {@link verifyAuditLog} and {@link verifyAuditFiles}. */
+export interface VerifyOptions {
+  /**
+   * The writers' `checkpointEvery` (default 1000). With the key, a log of up to this many records
+   * without a checkpoint passes (its writer may have stopped before its first one: a crash), with
+   * every record counted in `recordsAfterCheckpoint`; a longer one fails with `no_checkpoint`.
+   */
+  readonly checkpointEvery?: number;
 }
 
 /**
  * Verifies rotated logs and the current one as one chain, oldest first: each file on its own, and
  * each seam (a file's `log.rotated` record must continue the file before it). A missing or
- * reordered file breaks a seam.
+ * reordered file breaks a seam; a rotated file must end in a newline. With the key, checkpoints
+ * anywhere in the chain vouch for everything before them.
  */
-export async function verifyAuditFiles(
+export function verifyAuditFiles(
   paths: readonly string[],
   key?: Buffer,
+  options: VerifyOptions = {},
 ): Promise<VerifyReport & { readonly file?: string }> {
-  let start: ChainHead | undefined;
+  return verifyChain(paths, key, undefined, options);
+}
+
+async function verifyChain(
+  paths: readonly string[],
+  key: Buffer | undefined,
+  start: ChainHead | undefined,
+  options: VerifyOptions,
+): Promise<VerifyReport & { readonly file?: string }> {
+  const young = options.checkpointEvery ?? 1000;
+  const keyId = key ? keyIdOf(key) : undefined;
+  let head: ChainHead = start ?? { seq: 0, hash: GENESIS };
+  // A file that begins after a rotation continues a chain whose start is in the file before it:
+  // checked alone, its first record is taken as given (the seam is checked with the file before).
+  let first = start === undefined;
   let records = 0;
   let checkpoints = 0;
   let checkpointsVerified = 0;
-  let last: VerifyReport | undefined;
-  for (const [index, path] of paths.entries()) {
-    const report = await verifyAuditLog(path, key, start);
-    records += report.records;
-    checkpoints += report.checkpoints;
-    checkpointsVerified += report.checkpointsVerified;
-    if (!report.ok || (report.tornTail && index < paths.length - 1)) {
-      return { ...report, ok: false, records, checkpoints, checkpointsVerified, file: path };
-    }
-    start = report.head;
-    last = report;
-  }
-  return {
-    ok: true,
+  let afterCheckpoint = 0;
+  let firstRecord: { file: string; line: number; seq: number } | undefined;
+  let tornTail = false;
+  let unterminatedRecord = false;
+  let file = '';
+  let lineNo = 0;
+
+  const report = (firstBreak?: ChainBreak) => ({
+    ok: firstBreak === undefined,
     records,
     checkpoints,
     checkpointsVerified,
-    head: last?.head ?? { seq: 0, hash: GENESIS },
-    tornTail: last?.tornTail ?? false,
-  };
+    recordsAfterCheckpoint: afterCheckpoint,
+    ...(firstBreak ? { firstBreak, file } : {}),
+    head,
+    tornTail,
+    unterminatedRecord,
+  });
+  const broken = (problem: ChainProblem, seq: number | undefined, detail: string): ChainBreak => ({
+    line: lineNo,
+    seq,
+    problem,
+    detail,
+  });
+
+  /** Checks one line as the next record of the chain; `next` is the line after, if any. */
+  function check(bytes: Buffer, next: Buffer | undefined): ChainBreak | undefined {
+    const record = parseObject(bytes);
+    if (record === undefined) return broken('not_json', undefined, 'the line is not a JSON object');
+    const { hash, ...body } = record;
+    const seq = typeof body.seq === 'number' ? body.seq : undefined;
+    if (seq === undefined || !Number.isSafeInteger(seq) || seq < 1)
+      return broken('altered', seq, 'the record has no whole-number seq');
+    if (typeof hash !== 'string') return broken('altered', seq, 'the record has no hash');
+    let canonical: string;
+    try {
+      canonical = canonicalJson(body);
+    } catch {
+      return broken('not_canonical', seq, 'the record holds a number JSON cannot write back');
+    }
+    if (digest('sha256', canonical) !== hash)
+      return broken('altered', seq, 'the record does not match its hash');
+    // The writer's line is the canonical body with `hash` last: any other bytes for the same record
+    // (escapes, spacing, order, duplicate keys) would show grep or a SIEM different content.
+    if (!Buffer.from(`${canonical.slice(0, -1)},"hash":"${hash}"}`, 'utf8').equals(bytes)) {
+      return broken(
+        'not_canonical',
+        seq,
+        'the line is not byte for byte what the writer writes for this record (whitespace, escapes, key order, duplicate keys or a CR)',
+      );
+    }
+    if (first && body.event === 'log.rotated' && typeof body.prev === 'string') {
+      head = { seq: seq - 1, hash: body.prev };
+    }
+    first = false;
+    if (seq <= head.seq) return broken('reordered', seq, `seq ${seq} after ${head.seq}`);
+    if (seq > head.seq + 1) {
+      const nextSeq = next === undefined ? undefined : parseObject(next)?.seq;
+      if (typeof nextSeq === 'number' && nextSeq > head.seq && nextSeq < seq) {
+        return broken('reordered', seq, `seq ${seq} comes before seq ${nextSeq}`);
+      }
+      return broken('removed', seq, `records ${head.seq + 1}..${seq - 1} are missing`);
+    }
+    if (body.prev !== head.hash)
+      return broken('broken_link', seq, 'prev is not the hash of the record before');
+    if (body.event === 'checkpoint') {
+      checkpoints++;
+      if (key) {
+        if (body.keyId !== keyId) {
+          const named =
+            typeof body.keyId === 'string' ? `key ${JSON.stringify(body.keyId.slice(0, 40))}` : 'no key';
+          return broken('bad_checkpoint', seq, `the checkpoint names ${named}, not the given key ${keyId}`);
+        }
+        if (typeof body.mac !== 'string') return broken('bad_checkpoint', seq, 'the checkpoint has no MAC');
+        if (body.mac !== checkpointMac(key, head))
+          return broken('bad_checkpoint', seq, 'the MAC does not verify under the key');
+        checkpointsVerified++;
+        afterCheckpoint = 0;
+      }
+    } else {
+      records++;
+      afterCheckpoint++;
+      firstRecord ??= { file, line: lineNo, seq };
+    }
+    head = { seq, hash };
+    return undefined;
+  }
+
+  for (const [index, path] of paths.entries()) {
+    file = path;
+    lineNo = 0;
+    const isLast = index === paths.length - 1;
+    // One line behind the reader: the line after is at hand to tell a reordering from a removal.
+    let pending: FileLine | undefined;
+    for await (const line of fileLines(path)) {
+      if (pending !== undefined) {
+        lineNo++;
+        const problem = check(pending.bytes, line.bytes);
+        if (problem) return report(problem);
+      }
+      pending = line;
+    }
+    if (pending === undefined) continue;
+    lineNo++;
+    if (pending.terminated || parseObject(pending.bytes) !== undefined) {
+      // A whole JSON value is no torn write: a line cut short is never JSON, so check it as a record.
+      const problem = check(pending.bytes, undefined);
+      if (problem) return report(problem);
+      if (!pending.terminated) {
+        if (!isLast) return report(broken('torn', head.seq, 'a rotated file must end in a newline'));
+        unterminatedRecord = true;
+      }
+    } else if (!isLast) {
+      return report(broken('torn', undefined, 'a rotated file ends in a torn line, with no newline'));
+    } else {
+      tornTail = true;
+    }
+  }
+
+  if (key && checkpointsVerified === 0 && firstRecord !== undefined && records > young) {
+    // A log rewritten whole, hashes and all, has no checkpoint under the key: never pass it as
+    // keyed. A young one may simply have lost its writer before the first checkpoint was due; its
+    // records are all counted as unkeyed, as a crashed writer's last ones are.
+    file = firstRecord.file;
+    lineNo = firstRecord.line;
+    return report(
+      broken(
+        'no_checkpoint',
+        firstRecord.seq,
+        `${records} records, more than a writer writes before its first checkpoint (${young}), and no checkpoint verifies under key ${keyId}: the log could have been rewritten whole`,
+      ),
+    );
+  }
+  return report();
+}
+
+function parseObject(bytes: Buffer): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(bytes.toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The rotated siblings of a log (`<path>.<12 digits>`), oldest first, then the log itself. */

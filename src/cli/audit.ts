@@ -2,16 +2,19 @@ import { existsSync, statSync } from 'node:fs';
 import { auditLogPath, loadCheckpointKey } from '../audit/open.js';
 import { type AuditFilter, followRecords, matchesFilter, tailRecords } from '../audit/read.js';
 import type { AuditRecord } from '../audit/record.js';
-import { auditLogFiles, verifyAuditFiles } from '../audit/verify.js';
+import { auditLogFiles, type VerifyReport, verifyAuditFiles } from '../audit/verify.js';
 import { parseCommand } from './args.js';
 import { loadCliConfig } from './context.js';
-import { CliError, printJson, printTable } from './output.js';
+import { CliError, escapeCell, formatCell, printJson, printTable } from './output.js';
 
 export const AUDIT_HELP = `Usage: rampart audit <command> [options]
 
 Commands:
-  verify                Check the log end to end: every hash, link, sequence number and keyed
-                        checkpoint. Names the first record altered, removed or reordered; exit 1.
+  verify                Check the log end to end: every line's bytes, hash, link and sequence
+                        number, and with the key every checkpoint. Names the first record
+                        altered, not canonical, removed or reordered, or a keyed log that no
+                        checkpoint vouches for; exit 1. Counts the records after the last
+                        verified checkpoint (only hash-chained).
   tail                  Show the latest records as a table (or JSON lines with --json).
 
 Options:
@@ -56,21 +59,9 @@ export async function auditCommand(argv: string[]): Promise<void> {
         ? await loadCheckpointKey(config)
         : undefined;
     const files = auditLogFiles(file);
-    const report = await verifyAuditFiles(files, key);
+    const report = await verifyAuditFiles(files, key, { checkpointEvery: config.audit.checkpointEvery });
     if (values.json) printJson({ file, files, ...report });
-    else if (report.ok) {
-      process.stdout.write(
-        `ok: ${report.records} records, ${report.checkpoints} checkpoints (${report.checkpointsVerified} verified with the key) in ${file}${files.length > 1 ? ` and ${files.length - 1} rotated file(s)` : ''}\n`,
-      );
-      if (report.tornTail)
-        process.stdout.write('note: the last line is torn (a crash mid-write); the log verifies up to it\n');
-    } else {
-      const b = report.firstBreak;
-      process.stdout.write(
-        `BROKEN at line ${b?.line} of ${report.file ?? file} (seq ${b?.seq ?? '?'}): ${b?.problem}: ${b?.detail}\n` +
-          `the log verifies up to seq ${report.head.seq}\n`,
-      );
-    }
+    else process.stdout.write(verifySummary(report, file, files.length - 1, key !== undefined));
     if (!report.ok) process.exitCode = 1;
     return;
   }
@@ -93,8 +84,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
       }
       const rows = records.map(row);
       if (header) printTable(rows, COLUMNS);
-      else
-        for (const r of rows) process.stdout.write(`${COLUMNS.map((c) => String(r[c] ?? '-')).join('  ')}\n`);
+      else for (const r of rows) process.stdout.write(`${COLUMNS.map((c) => formatCell(r[c])).join('  ')}\n`);
     };
     print(await tailRecords(file, filter, count), true);
     if (values.follow) {
@@ -118,6 +108,35 @@ export async function auditCommand(argv: string[]): Promise<void> {
     return;
   }
   throw new CliError(`unknown audit command "${command}" (see rampart audit --help)`, 2);
+}
+
+/** What `rampart audit verify` prints (without --json). Details quote the log: escaped like cells. */
+function verifySummary(
+  report: VerifyReport & { readonly file?: string },
+  file: string,
+  rotated: number,
+  keyed: boolean,
+): string {
+  const b = report.firstBreak;
+  if (!report.ok) {
+    const where = `line ${b?.line ?? '?'} of ${escapeCell(report.file ?? file)} (seq ${b?.seq ?? '?'})`;
+    const what = b ? `${b.problem}: ${escapeCell(b.detail)}` : 'unknown problem';
+    const upTo =
+      b?.problem === 'no_checkpoint'
+        ? `its hash chain holds up to seq ${report.head.seq}, but no checkpoint vouches for it`
+        : `the log verifies up to seq ${report.head.seq}`;
+    return `BROKEN at ${where}: ${what}\n${upTo}\n`;
+  }
+  const after = report.recordsAfterCheckpoint;
+  let out = `ok: ${report.records} records, ${report.checkpoints} checkpoints (${report.checkpointsVerified} verified with the key) in ${escapeCell(file)}${rotated > 0 ? ` and ${rotated} rotated file(s)` : ''}\n`;
+  out += keyed
+    ? `${after} record${after === 1 ? '' : 's'} after the last verified checkpoint${after > 0 ? ': only hash-chained, not keyed' : ''}\n`
+    : 'note: no checkpoint key: checkpoints were not checked, and a hash chain alone cannot show a log rewritten whole\n';
+  if (report.unterminatedRecord)
+    out +=
+      'note: the last record has no newline (a crash mid-write?); it was checked, but tail does not show it and the next writer cuts it off\n';
+  if (report.tornTail) out += 'note: the last line is torn (a crash mid-write); the log verifies up to it\n';
+  return out;
 }
 
 function row(r: AuditRecord): Record<string, unknown> {
