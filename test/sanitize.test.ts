@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { readRecords } from '../src/audit/read.js';
 import { ConfigError, createRampart, defineTool, type Rampart, ToolError } from '../src/index.js';
 import { mintKeys } from './helpers/keys.js';
 import { modernRequest } from './helpers/mcp.js';
@@ -18,7 +19,7 @@ const leaky = defineTool({
   name: 'leaky',
   description: 'Returns what it should not',
   scope: 'mcp:read',
-  input: z.object({ mode: z.enum(['text', 'structured', 'error', 'huge', 'custom']) }),
+  input: z.object({ mode: z.enum(['text', 'structured', 'error', 'huge', 'custom', 'unsendable']) }),
   handler: ({ mode }) => {
     switch (mode) {
       case 'text':
@@ -29,6 +30,9 @@ const leaky = defineTool({
         throw new ToolError('upstream said: api_key=sk_live_abcdefghijklmnopqrstuvwx');
       case 'huge':
         return 'x'.repeat(5000);
+      case 'unsendable':
+        // A result JSON cannot carry: the call fails however the tool saw it.
+        return { content: [{ type: 'text', text: 'ok' }], structuredContent: { n: 10n } };
       default:
         return 'ticket INTERNAL-12345 assigned';
     }
@@ -92,6 +96,19 @@ describe('output sanitization', () => {
 
   it('applies patterns from the configuration', async () => {
     expect((await call('custom')).result.content[0]?.text).toBe('ticket [ticket] assigned');
+  });
+
+  it('answers a result that cannot be sent with a generic error, and the audit record says so', async () => {
+    const response = await rampart.fetch(
+      modernRequest(URL_BASE, key, 'tools/call', { name: 'leaky', arguments: { mode: 'unsendable' } }),
+    );
+    expect(response.status).toBe(500);
+    const body = (await response.json()) as { error: { message: string; data: { requestId: string } } };
+    expect(body.error.message).not.toMatch(/BigInt|serialize/i);
+    await rampart.audit?.flush();
+    const { records } = await readRecords(join(dataDir, 'audit.log'));
+    const record = records.find((r) => r.requestId === body.error.data.requestId);
+    expect(record).toMatchObject({ event: 'tool.call', outcome: 'error', reason: 'ERR_INTERNAL' });
   });
 
   it('refuses unknown rule ids and bad patterns at start-up', async () => {

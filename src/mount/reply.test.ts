@@ -60,4 +60,42 @@ describe('readReply', () => {
     );
     expect(reply).toEqual({ error: { code: -32603, message: 'Internal error' }, status: 200 });
   });
+
+  it('treats an error with a code of its own as internal: an exception that brought its code along', async () => {
+    for (const code of [14, 11000, -1, 1]) {
+      const reply = await readReply(
+        json({ jsonrpc: '2.0', id: 1, error: { code, message: 'ECONNREFUSED 10.0.3.7 at /srv/app.js:8' } }),
+        1,
+      );
+      expect(reply).toEqual({ error: { code: -32603, message: 'Internal error' }, status: 200 });
+    }
+  });
+
+  it('passes a protocol error’s first line only, and data only where MCP defines it', async () => {
+    const invalid = await readReply(
+      json({
+        jsonrpc: '2.0',
+        id: 1,
+        error: {
+          code: -32602,
+          message: 'Invalid params: q\n    at parse (/srv/app.js:8:1)',
+          data: { stack: 'x' },
+        },
+      }),
+      1,
+    );
+    expect(invalid).toEqual({ error: { code: -32602, message: 'Invalid params: q' }, status: 200 });
+    const missing = await readReply(
+      json({
+        jsonrpc: '2.0',
+        id: 1,
+        error: { code: -32002, message: 'Resource not found', data: { uri: 'a://b' } },
+      }),
+      1,
+    );
+    expect(missing).toEqual({
+      error: { code: -32002, message: 'Resource not found', data: { uri: 'a://b' } },
+      status: 200,
+    });
+  });
 });

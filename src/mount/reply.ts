@@ -15,6 +15,18 @@ export type UpstreamReply =
 
 const MAX_MESSAGE = 500;
 const INTERNAL_ERROR = -32603;
+/** Errors whose `data` MCP defines (resource not found: the uri; URL elicitation required). */
+const DATA_CODES: ReadonlySet<number> = new Set([-32002, -32042]);
+
+/**
+ * Whether a mounted server's error code is a protocol error meant for the client: JSON-RPC's own
+ * and MCP's live in -32768..-32000. Any other code is an exception that brought its own `code`
+ * along (gRPC, database drivers, Node system errors all have one, and the SDK sends it on), and
+ * its text is as internal as an `Internal error`'s.
+ */
+function isProtocolCode(code: number): boolean {
+  return code >= -32768 && code <= -32000 && code !== INTERNAL_ERROR;
+}
 
 /**
  * Reads the SDK handler's response: a JSON body, or an SSE stream (the SDK's legacy leg always
@@ -57,13 +69,18 @@ function asReply(value: unknown, id: JsonRpcId, status: number): UpstreamReply |
   }
   const error = msg.error as Record<string, unknown> | null | undefined;
   if (error && typeof error.code === 'number' && Number.isInteger(error.code)) {
-    if (error.code === INTERNAL_ERROR) {
+    if (!isProtocolCode(error.code)) {
       // An exception inside the mounted server: its text may carry internals, so it stays there.
       return { error: { code: INTERNAL_ERROR, message: 'Internal error' }, status: 200 };
     }
-    const message = typeof error.message === 'string' ? error.message.slice(0, MAX_MESSAGE) : 'Error';
+    // The first line only: a stack trace, if one came along, starts on the second.
+    const message =
+      typeof error.message === 'string'
+        ? (error.message.split(/\r?\n/, 1)[0] ?? '').slice(0, MAX_MESSAGE)
+        : 'Error';
+    const data = DATA_CODES.has(error.code) && error.data !== undefined ? { data: error.data } : {};
     return {
-      error: { code: error.code, message, ...(error.data !== undefined ? { data: error.data } : {}) },
+      error: { code: error.code, message, ...data },
       status: status >= 400 && status < 500 ? status : 200,
     };
   }

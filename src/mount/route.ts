@@ -15,6 +15,13 @@ export interface MountRouteOptions {
   readonly sanitize?: SanitizeOutput | undefined;
 }
 
+/** Methods whose results are content a caller reads: cleaned and capped like tool results. */
+const CONTENT_METHODS: ReadonlySet<string> = new Set([
+  'resources/read',
+  'prompts/get',
+  'completion/complete',
+]);
+
 /** Capabilities the mounted server may advertise, and the method that must be allowed for each. */
 const CAPABILITY_METHOD: Readonly<Record<string, string>> = {
   resources: 'resources/list',
@@ -47,12 +54,28 @@ export function routeWithMount(own: Dispatch, mount: MountedServer, options: Mou
   }
 
   async function forward(req: DispatchRequest): Promise<DispatchResult> {
-    return mount.forward({
+    const reply = await mount.forward({
       message: req.message,
       headers: req.headers,
       principal: req.principal,
       signal: req.signalSource.signal,
     });
+    // A refusal's message and data are the mounted server's text too.
+    if (sanitize && reply && 'error' in reply) {
+      return { ...reply, error: sanitize.listing(reply.error, req.message.method, req.requestId) };
+    }
+    return reply;
+  }
+
+  /**
+   * A mounted server's answer, cleaned as output: what a caller reads (resource text, prompt
+   * messages, completions) is cleaned and capped like a tool result; listings are cleaned whole.
+   */
+  function cleanResult(reply: DispatchResult, req: DispatchRequest): DispatchResult {
+    if (!sanitize || !reply || !('result' in reply)) return reply;
+    const { method } = req.message;
+    if (CONTENT_METHODS.has(method)) return { result: sanitize(reply.result, method, req.requestId) };
+    return { result: sanitize.listing(reply.result, method, req.requestId) };
   }
 
   /** Own answer with the mounted server's identity and the capabilities the rules let through. */
@@ -64,11 +87,14 @@ export function routeWithMount(own: Dispatch, mount: MountedServer, options: Mou
       ...mine.result,
       capabilities: mergeCapabilities(theirs.result.capabilities),
     };
-    if (theirs.result.serverInfo !== undefined) result.serverInfo = theirs.result.serverInfo;
+    // Identity and instructions are the mounted server's text: cleaned like the rest of it.
+    const clean = <T>(value: T): T =>
+      sanitize ? sanitize.listing(value, req.message.method, req.requestId) : value;
+    if (theirs.result.serverInfo !== undefined) result.serverInfo = clean(theirs.result.serverInfo);
     if (theirs.result._meta !== undefined && mine.result._meta !== undefined)
       result._meta = theirs.result._meta;
     if (result.instructions === undefined && typeof theirs.result.instructions === 'string') {
-      result.instructions = theirs.result.instructions;
+      result.instructions = clean(theirs.result.instructions);
     }
     return { result };
   }
@@ -119,12 +145,13 @@ export function routeWithMount(own: Dispatch, mount: MountedServer, options: Mou
       const rule = mount.rules.tool(name);
       return rule !== undefined && decideToolAccess(req.principal, rule, hierarchy).allow;
     });
-    // Rampart's own tools lead the first page; later pages are the mounted server's.
-    let tools = visible;
+    // Rampart's own tools lead the first page; later pages are the mounted server's, whose
+    // descriptions are cleaned like any text it sends.
+    let tools = sanitize ? sanitize.listing(visible, 'tools/list', req.requestId) : visible;
     if (cursor === undefined) {
       const mine = await own(req);
       const list = mine && 'result' in mine ? mine.result.tools : undefined;
-      if (Array.isArray(list)) tools = [...list, ...visible];
+      if (Array.isArray(list)) tools = [...list, ...tools];
     }
     const result: Record<string, unknown> = { ...theirs.result, tools };
     if (req.classified.era === 'modern') {
@@ -168,12 +195,7 @@ export function routeWithMount(own: Dispatch, mount: MountedServer, options: Mou
         const rule = mount.rules.method(message.method);
         if (!rule) return own(req);
         authorize(req.principal, rule);
-        const reply = await forward(req);
-        // Resource text is tool output by another name: the same cleaning applies.
-        if (sanitize && message.method === 'resources/read' && reply && 'result' in reply) {
-          return { result: sanitize(reply.result, message.method, req.requestId) };
-        }
-        return reply;
+        return cleanResult(await forward(req), req);
       }
     }
   };

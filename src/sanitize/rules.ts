@@ -20,34 +20,57 @@ const R = '[REDACTED]';
 /**
  * The built-in rules: credentials that tools echo by accident (from environment dumps, error
  * texts, configuration files, database rows). Each names what it finds, so a report can say which.
+ * They run in this order, each on the previous one's output.
+ *
+ * Every pattern runs in time linear in its input, whatever the input: a match starts only at a
+ * literal (a name, a prefix such as `sk-`) or where a run of its characters starts (a lookbehind,
+ * never a repeated prefix), what follows is bounded or read once, and nothing is scanned to the
+ * end of the string from more than one start. `rules.test.ts` holds each rule to that with
+ * adversarial strings.
  */
 export const BUILTIN_RULES: readonly RedactionRule[] = [
   {
+    // Before `private-key`: its replacement keeps an END line, which must not look like a tail.
+    id: 'private-key-tail',
+    description:
+      'The end of a PEM or PGP private key whose BEGIN line is not in the same string (a cut or split key)',
+    pattern:
+      /^(?:(?!-----BEGIN (?:[A-Z0-9]{1,16} ){0,4}PRIVATE KEY)[\s\S])*?-----END ((?:[A-Z0-9]{1,16} ){0,4})PRIVATE KEY( BLOCK)?-----/g,
+    replacement: `${R}-----END $1PRIVATE KEY$2-----`,
+    hint: 'PRIVATE KEY(?: BLOCK)?-----',
+  },
+  {
     id: 'private-key',
-    description: 'PEM private keys (RSA, EC, OpenSSH, PKCS#8, encrypted)',
-    pattern: /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g,
-    replacement: `-----BEGIN $1PRIVATE KEY-----${R}-----END $1PRIVATE KEY-----`,
-    hint: 'PRIVATE KEY-----',
+    description:
+      'PEM and PGP private keys (RSA, EC, OpenSSH, PKCS#8, encrypted), from BEGIN to END, or to the end of the string when the END line is missing',
+    pattern:
+      /-----BEGIN ((?:[A-Z0-9]{1,16} ){0,4})PRIVATE KEY( BLOCK)?-----[\s\S]*?(?:(-----END \1PRIVATE KEY\2-----)|$)/g,
+    replacement: `-----BEGIN $1PRIVATE KEY$2-----${R}$3`,
+    hint: 'PRIVATE KEY(?: BLOCK)?-----',
   },
   {
     id: 'aws-access-key',
-    description: 'AWS access key ids (AKIA…, ASIA…)',
-    pattern: /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b/g,
+    description: 'AWS access key ids (AKIA…, ASIA…), also right after an underscore',
+    pattern: /(?<![A-Za-z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}(?![A-Za-z0-9])/g,
     replacement: R,
     hint: 'A(?:KIA|SIA|GPA|IDA|ROA|NPA|NVA|IPA)',
   },
   {
     id: 'aws-secret-key',
-    description: 'AWS secret access keys next to their usual names',
+    description:
+      'AWS secret access keys after their usual names (snake, kebab, camel or spaced; `=`, `:` or a space between)',
     pattern:
-      /\b(aws_?secret_?access_?key|aws_?secret(?:_?key)?|secretaccesskey)(["']?\s*[:=]\s*["']?)[A-Za-z0-9/+=]{40}/gi,
+      /(aws[\s_-]?secret[\s_-]?access[\s_-]?key|aws[\s_-]?secret(?:[\s_-]?key)?|secret[\s_-]?access[\s_-]?key)(["']?\s{0,16}[:=]\s{0,16}["']?|["']?\s{1,16}["']?)[A-Za-z0-9/+=]{40}/gi,
     replacement: `$1$2${R}`,
     hint: 'secret',
   },
   {
     id: 'jwt',
-    description: 'JSON Web Tokens (three base64url parts, the first two JSON objects)',
-    pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g,
+    description:
+      'JSON Web Tokens in compact form: JWS (three base64url parts, the first two JSON) and JWE (five parts, the first JSON)',
+    // JWE first: a JWE's encrypted key might start like a JSON part and leave the last two parts behind.
+    pattern:
+      /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.(?:[A-Za-z0-9_-]*\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{8,}|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})/g,
     replacement: R,
     hint: 'eyJ',
   },
@@ -57,6 +80,14 @@ export const BUILTIN_RULES: readonly RedactionRule[] = [
     pattern: /\b(bearer)\s+[A-Za-z0-9\-._~+/]{16,}=*/gi,
     replacement: `$1 ${R}`,
     hint: 'bearer',
+  },
+  {
+    id: 'basic-auth',
+    description: 'Basic credentials in an Authorization (or Proxy-Authorization) header or field',
+    pattern:
+      /(?<![a-z0-9])(authorization["']?\s{0,16}[:=]\s{0,16}["']?\s{0,16}basic\s{1,16})[A-Za-z0-9+/]{4,}={0,2}/gi,
+    replacement: `$1${R}`,
+    hint: 'authorization',
   },
   {
     id: 'rampart-api-key',
@@ -73,6 +104,13 @@ export const BUILTIN_RULES: readonly RedactionRule[] = [
     hint: 'k_(?:live|test)_',
   },
   {
+    id: 'webhook-signing-secret',
+    description: 'Webhook signing secrets (whsec_…: Stripe, Svix and others)',
+    pattern: /(?<![A-Za-z0-9])whsec_[A-Za-z0-9+/=]{24,}/g,
+    replacement: R,
+    hint: 'whsec_',
+  },
+  {
     id: 'openai-style-key',
     description: 'sk-… keys (OpenAI, Anthropic and others)',
     pattern: /\bsk-(?:[A-Za-z0-9]+-)?[A-Za-z0-9_-]{20,}\b/g,
@@ -84,14 +122,14 @@ export const BUILTIN_RULES: readonly RedactionRule[] = [
     description: 'GitHub tokens (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_)',
     pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b/g,
     replacement: R,
-    hint: 'gh[pousr]_|github_pat_',
+    hint: 'g(?:h[pousr]|ithub_pat)_',
   },
   {
     id: 'slack-token',
-    description: 'Slack tokens (xoxb-, xoxp-, …)',
-    pattern: /\bxox[abeoprs]-[A-Za-z0-9-]{10,}\b/g,
+    description: 'Slack tokens (xoxb-, xoxp-, … and xapp- app-level tokens)',
+    pattern: /\b(?:xox[abeoprs]|xapp)-[A-Za-z0-9-]{10,}\b/g,
     replacement: R,
-    hint: 'xox[abeoprs]-',
+    hint: 'x(?:ox[abeoprs]|app)-',
   },
   {
     id: 'google-api-key',
@@ -101,20 +139,39 @@ export const BUILTIN_RULES: readonly RedactionRule[] = [
     hint: 'AIza',
   },
   {
+    id: 'google-oauth-token',
+    description: 'Google OAuth access tokens (ya29.…)',
+    pattern: /(?<![A-Za-z0-9._-])ya29\.[A-Za-z0-9._-]{20,}/g,
+    replacement: R,
+    hint: 'ya29\\.',
+  },
+  {
     id: 'connection-string-password',
-    description: 'Passwords in URLs and connection strings (scheme://user:password@host)',
-    pattern: /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):([^\s@/]+)@/gi,
+    description:
+      'Passwords in URLs and connection strings (scheme://user:password@host), up to the last @ so a password may hold @ and /',
+    // The password runs to the last @ in the run of characters after the colon (over-redacting a
+    // host when a later @ follows, say in a path); quotes and angle brackets end the run, so a URL
+    // inside JSON or markup does not swallow its neighbours, unless the password holds one. A
+    // port followed by a path (host:8080/…@…) is not a password. The scheme starts where a run of
+    // scheme characters starts, so each run is read once, however long.
+    pattern:
+      /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/[^\s:/@]{0,128}):(?!\d{1,5}[/?#])(?:[^\s"'`<>]{1,256}|[^\s@/]{1,256})@/gi,
     replacement: `$1:${R}@`,
     hint: '://',
   },
   {
     id: 'secret-assignment',
-    description: 'password=…, api_key: …, client_secret=… and the like in text',
+    description:
+      'password=…, api_key: …, client_secret=…, refresh_token: …, token=…, DB_PWD=… and the like in text',
     pattern:
-      // A bare `pwd` is the shell's working directory; only a prefixed one (DB_PWD) is a password.
-      /\b((?:[a-z0-9]+[_-])*(?:password|passwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token|private[_-]?key)|(?:[a-z0-9]+[_-])+pwd)(["']?\s*[:=]\s*)(["']?)(?:(?<=")[^"\n]*"|(?<=')[^'\n]*'|[^\s,;&'"]+)/gi,
+      // The name may end a longer one (DB_PASSWORD, PGPASSWORD, clientSecret, aws_session_token):
+      // the match starts at the name, and the prefix stays as it is. A bare `pwd` is the shell's
+      // working directory; only a prefixed one (DB_PWD) is a password. A bare `token` counts too,
+      // `max_tokens` does not. Names are grouped by first letter and the lookbehind comes after
+      // the `p`: tried at every position, that is four times cheaper than a flat list.
+      /(api[_-]?key|p(?:assw(?:or)?d|rivate[_-]?key|(?<=[a-z0-9][_-]p)wd)|secret(?:[_-]?key)?|token)(["']?\s*[:=]\s*)(["']?)(?:(?<=")(?:[^"\\\n]|\\.)*"|(?<=')(?:[^'\\\n]|\\.)*'|[^\s,;&'"]+)/gi,
     // Quotes around the value stay, so JSON and YAML keep their shape.
     replacement: `$1$2$3${R}$3`,
-    hint: 'passw(?:or)?d|secret|api[_-]?key|access[_-]?token|auth[_-]?token|private[_-]?key|[_-]pwd',
+    hint: 'api[_-]?key|p(?:assw(?:or)?d|rivate[_-]?key)|secret|token|[_-]pwd',
   },
 ];

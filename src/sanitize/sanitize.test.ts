@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_RULES } from './rules.js';
-import { createSanitizer, truncationMarker } from './sanitize.js';
+import { createSanitizer, TOO_DEEP, truncationMarker } from './sanitize.js';
 
 const sanitizer = createSanitizer({ rules: BUILTIN_RULES, maxChars: 10_000 });
 const only = (id: string) =>
@@ -89,10 +89,8 @@ const CASES: Record<string, { hit: [string, string][]; miss: string[] }> = {
   },
 };
 
-describe('redaction rules, one by one', () => {
-  it('has a case for every built-in rule', () => {
-    expect(Object.keys(CASES).sort()).toEqual(BUILTIN_RULES.map((r) => r.id).sort());
-  });
+// More cases for every rule, and the timing tests, are in rules.test.ts.
+describe('redaction rules, one by one, through the sanitizer', () => {
   for (const [id, { hit, miss }] of Object.entries(CASES)) {
     it.each(hit)(`${id} redacts %j`, (input, expected) => {
       expect(only(id).text(input)).toBe(expected);
@@ -103,28 +101,8 @@ describe('redaction rules, one by one', () => {
   }
 });
 
-describe('rule hints', () => {
-  // A hint must be in every text its rule matches, or the rule would be skipped for that text.
-  const pieces = Object.values(CASES).flatMap(({ hit, miss }) => [...hit.map(([input]) => input), ...miss]);
-  const text = fc
-    .array(fc.oneof(fc.constantFrom(...pieces), fc.string({ unit: 'binary', maxLength: 12 })), {
-      maxLength: 4,
-    })
-    .map((parts) => parts.join(''));
-  for (const rule of BUILTIN_RULES) {
-    it(`${rule.id}: its hint is in everything it matches`, () => {
-      const hint = new RegExp(rule.hint as string, 'i');
-      for (const [input] of CASES[rule.id]?.hit ?? []) expect(hint.test(input)).toBe(true);
-      fc.assert(
-        fc.property(text, (t) => {
-          rule.pattern.lastIndex = 0;
-          if (rule.pattern.test(t)) expect(hint.test(t)).toBe(true);
-        }),
-        { numRuns: 300 },
-      );
-    });
-  }
-
+describe('hints', () => {
+  // That every built-in hint is in whatever its rule matches: rules.test.ts.
   it('a result with nothing to clean leaves as it came, a config rule without a hint still runs', () => {
     const custom = createSanitizer({
       rules: [...BUILTIN_RULES, { id: 'ticket', description: 'x', pattern: /TCK-\d+/g, replacement: 'T' }],
@@ -169,8 +147,9 @@ describe('tool results', () => {
     expect([...report.redacted].sort()).toEqual(['connection-string-password', 'secret-assignment']);
   });
 
-  it('caps the total text with a marker that says how much was cut', () => {
-    const small = createSanitizer({ rules: [], maxChars: 50 });
+  it('caps the total text: the string that crosses the cap ends in one marker, later text is emptied', () => {
+    // Keys and names count too: "content" (7), then per item "type", "text" and "text" (12).
+    const small = createSanitizer({ rules: [], maxChars: 100 });
     const { value, report } = small.result({
       content: [
         { type: 'text', text: 'a'.repeat(30) },
@@ -178,14 +157,147 @@ describe('tool results', () => {
         { type: 'text', text: 'c'.repeat(10) },
       ],
     });
-    const texts = (value.content as { text: string }[]).map((c) => c.text);
     expect(report.truncated).toBe(true);
-    expect(texts[0]).toBe('a'.repeat(30));
-    expect(texts[1]?.startsWith('b')).toBe(true);
-    expect(texts[1]).toContain('…[truncated ');
-    expect(texts[2]).toBe(truncationMarker(10));
+    expect(value).toEqual({
+      content: [
+        { type: 'text', text: 'a'.repeat(30) },
+        { type: 'text', text: `${'b'.repeat(39)}${truncationMarker(11)}` },
+        { type: 'text', text: '' },
+      ],
+    });
   });
 
+  it('never cuts names, so a capped result is still valid MCP', () => {
+    const tiny = createSanitizer({ rules: [], maxChars: 10 });
+    const { value } = tiny.result({
+      content: [
+        { type: 'text', text: 'x'.repeat(50) },
+        { type: 'resource', resource: { uri: 'file:///a', mimeType: 'text/plain', text: 'y'.repeat(50) } },
+      ],
+    });
+    expect(value).toEqual({
+      content: [
+        { type: 'text', text: truncationMarker(100) },
+        { type: 'resource', resource: { uri: 'file:///a', mimeType: 'text/plain', text: '' } },
+      ],
+    });
+  });
+
+  it('does not split a surrogate pair at the cut', () => {
+    const cap = createSanitizer({ rules: [], maxChars: 'content'.length + 12 + 3 });
+    const { value } = cap.result({ content: [{ type: 'text', text: 'ab😀cd' }] });
+    const text = (value.content as { text: string }[])[0]?.text ?? '';
+    expect(text.startsWith('ab…')).toBe(true);
+    expect(/\p{Cs}/u.test(text)).toBe(false); // no lone surrogate
+  });
+
+  it('never lets more text than the cap through, plus one marker', () => {
+    const cap = 200;
+    const capped = createSanitizer({ rules: BUILTIN_RULES, maxChars: cap });
+    const item = fc.record({ type: fc.constant('text'), text: fc.string({ maxLength: 120 }) });
+    fc.assert(
+      fc.property(
+        fc.array(item, { maxLength: 30 }),
+        fc.dictionary(fc.string(), fc.string()),
+        (content, extra) => {
+          const { value } = capped.result({ content, structuredContent: extra });
+          expect(textChars(value)).toBeLessThanOrEqual(cap + truncationMarker(1_000_000).length);
+        },
+      ),
+    );
+  });
+});
+
+/** Characters of the strings that are text, not names (`type` values) or keys. */
+function textChars(value: unknown, key = ''): number {
+  if (typeof value === 'string') return key === 'type' ? 0 : value.length;
+  if (value === null || typeof value !== 'object') return 0;
+  let n = 0;
+  for (const [k, v] of Object.entries(value)) n += textChars(v, k);
+  return n;
+}
+
+describe('what a result holds, wherever it is', () => {
+  it('empties strings under credential field names and cleans keys', () => {
+    const { value, report } = sanitizer.result({
+      content: [{ type: 'text', text: 'ok' }],
+      structuredContent: {
+        AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+        db: { password: 'hunter2-prod', 'client-secret': 'abc', port: 5432, pin: 1234 },
+        sk_live_4eC39HqLyjWDarjtT1zdp7dc: 'enabled',
+        next_page_token: 'page-2',
+        usage: { total_tokens: 12 },
+      },
+    });
+    expect(value.structuredContent).toEqual({
+      AWS_SECRET_ACCESS_KEY: '[REDACTED]',
+      db: { password: '[REDACTED]', 'client-secret': '[REDACTED]', port: 5432, pin: 1234 },
+      '[REDACTED]': 'enabled',
+      next_page_token: 'page-2',
+      usage: { total_tokens: 12 },
+    });
+    expect(report.redacted).toEqual(expect.arrayContaining(['secret-field', 'stripe-key']));
+  });
+
+  it('skips base64 only where MCP puts it: image and audio data, resource blobs', () => {
+    const dsn = 'postgres://app:s3cretPW@db/prod';
+    const { value } = sanitizer.result({
+      content: [
+        { type: 'image', data: 'iVBORw0K', mimeType: 'image/png' },
+        { type: 'resource', resource: { uri: 'file:///b', blob: 'AAAA' } },
+      ],
+      structuredContent: { data: { dsn }, blob: dsn },
+    });
+    expect(value.content).toEqual([
+      { type: 'image', data: 'iVBORw0K', mimeType: 'image/png' },
+      { type: 'resource', resource: { uri: 'file:///b', blob: 'AAAA' } },
+    ]);
+    expect(JSON.stringify(value.structuredContent)).not.toContain('s3cretPW');
+  });
+
+  it('cleans what an object serializes as (toJSON, class instances), not what it looks like', () => {
+    class Row {
+      constructor(readonly dsn: string) {}
+    }
+    const { value } = sanitizer.result({
+      content: [{ type: 'text', text: 'ok' }],
+      structuredContent: {
+        url: new URL('postgres://app:s3cretPW@db/prod'),
+        row: new Row('mysql://a:b4dPass@h/d'),
+      },
+    });
+    const wire = JSON.stringify(value);
+    expect(wire).not.toContain('s3cretPW');
+    expect(wire).not.toContain('b4dPass');
+  });
+
+  it('drops what is nested deeper than 64 levels instead of passing it unseen', () => {
+    let deep: unknown = { key: 'AKIAIOSFODNN7EXAMPLE', esc: '\u001b]0;x\u0007' };
+    for (let i = 0; i < 70; i++) deep = { deep };
+    const { value, report } = sanitizer.result({
+      content: [{ type: 'text', text: 'ok' }],
+      structuredContent: deep,
+    });
+    expect(JSON.stringify(value)).not.toContain('AKIAIOSFODNN7EXAMPLE');
+    expect(JSON.stringify(value)).toContain(TOO_DEEP);
+    expect(report.truncated).toBe(true);
+  });
+
+  it('strips C1 controls, 8-bit CSI and OSC, and bidirectional overrides', () => {
+    const text = sanitizer.text('a\u009b31mb\u009d0;t\u0007c\u0085d\u202eevil\u202c\u2066e\u2069');
+    expect(text).toBe('abcdevile');
+  });
+
+  it('cleans a listing whole and cuts nothing', () => {
+    const long = 'z'.repeat(20_000);
+    const { value } = sanitizer.listing({
+      tools: [{ name: 'q', description: `uses postgres://u:pw123456@h/db \u001b[2J${long}` }],
+    });
+    expect(value.tools[0]?.description).toBe(`uses postgres://u:[REDACTED]@h/db ${long}`);
+  });
+});
+
+describe('the other rules of a result', () => {
   it('never throws and never lets a known secret through, whatever surrounds it', () => {
     const secret = `sk_live_${'Z'.repeat(24)}`;
     fc.assert(

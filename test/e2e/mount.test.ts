@@ -292,6 +292,77 @@ describe('an SDK McpServer mounted behind the boundary', () => {
     }
   });
 
+  it('cleans everything a mounted server sends: listings, prompts, resource text and its errors', async () => {
+    const secret =
+      'DATABASE_URL=postgres://app:s3cretPW@db.internal/prod AKIAIOSFODNN7EXAMPLE \u001b]8;;http://evil.example\u0007click\u001b]8;;\u0007';
+    const leaky = () => {
+      const server = new McpServer({ name: 'leaky', version: '1.0.0' });
+      server.registerTool('search', { description: `Search. ${secret}` }, async () => ({
+        content: [{ type: 'text', text: secret }],
+      }));
+      server.registerResource('cfg', 'docs://cfg', { description: `cfg ${secret}` }, async (uri) => ({
+        contents: [{ uri: uri.href, text: secret }],
+      }));
+      server.registerResource('boom', 'docs://boom', {}, async () => {
+        // A gRPC-style failure: a numeric code of its own, internals in the message.
+        throw Object.assign(
+          new Error(`14 UNAVAILABLE: ECONNREFUSED 10.0.3.7:50051 ${secret} at /srv/app/grpc.js:88`),
+          {
+            code: 14,
+          },
+        );
+      });
+      server.registerPrompt('p', { description: `prompt ${secret}` }, () => ({
+        messages: [{ role: 'user', content: { type: 'text', text: `Use ${secret}` } }],
+      }));
+      return server;
+    };
+    const gateway = await createRampart({
+      config: { storage: { dataDir }, audit: { enabled: false } },
+      mount: { server: leaky, tools: { search: 'mcp:read' } },
+      logger: pino({ level: 'silent' }),
+    });
+    const leaks = (text: string) =>
+      ['s3cretPW', 'AKIAIOSFODNN7EXAMPLE', '\\u001b', 'evil.example\\u0007', '/srv/app', '10.0.3.7'].filter(
+        (x) => text.includes(x),
+      );
+    try {
+      const calls: [string, Record<string, unknown>, Record<string, string>][] = [
+        ['tools/list', {}, {}],
+        ['tools/call', { name: 'search', arguments: {} }, {}],
+        ['resources/list', {}, {}],
+        ['resources/read', { uri: 'docs://cfg' }, { 'mcp-name': 'docs://cfg' }],
+        ['prompts/list', {}, {}],
+        ['prompts/get', { name: 'p' }, { 'mcp-name': 'p' }],
+        ['resources/read', { uri: 'docs://boom' }, { 'mcp-name': 'docs://boom' }],
+      ];
+      for (const [method, params, headers] of calls) {
+        const response = await gateway.fetch(
+          modernRequest('http://127.0.0.1:8787/mcp', keys.reader, method, params, { headers }),
+        );
+        const text = await response.text();
+        expect({ method, leaks: leaks(text) }).toEqual({ method, leaks: [] });
+        expect(text).toMatch(
+          method === 'resources/read' && params.uri === 'docs://boom' ? /"error"/ : /"result"/,
+        );
+      }
+      // The failure with a code of its own is an internal error, not the mounted server's text.
+      const boom = await gateway.fetch(
+        modernRequest(
+          'http://127.0.0.1:8787/mcp',
+          keys.reader,
+          'resources/read',
+          { uri: 'docs://boom' },
+          { headers: { 'mcp-name': 'docs://boom' } },
+        ),
+      );
+      const body = (await boom.json()) as { error: { code: number; message: string } };
+      expect(body.error).toMatchObject({ code: -32603, message: 'Internal error' });
+    } finally {
+      await gateway.close();
+    }
+  });
+
   it('rejects mount rules with unknown scopes at start-up', async () => {
     await expect(
       createRampart({
