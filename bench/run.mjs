@@ -2,6 +2,7 @@
 //
 // Each contender runs in its own child process pinned to CPU 0 (`taskset -c 0`); wrk runs pinned to
 // CPU 1 with one thread and 50 connections. Environment:
+//   BENCH_CONNECTIONS wrk connections (default 50)
 //   BENCH_SECONDS  measured seconds per contender (default 10); warm-up is 2 s before each run
 //   BENCH_ONLY     comma-separated contender names to run (default: all but the per-layer ones)
 //   BENCH_RUNS     rounds over all contenders (default 1); each reports its median run
@@ -30,7 +31,7 @@ const RESULTS = join(ROOT, 'bench', 'results');
 const SECONDS = positiveInt(process.env.BENCH_SECONDS, 10);
 const RUNS = positiveInt(process.env.BENCH_RUNS, 1);
 const WARMUP_SECONDS = 2;
-const CONNECTIONS = 50;
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const SERVER_CPU = '0';
 const WRK_CPU = '1';
 const ISSUER = 'https://auth.bench.invalid';
@@ -112,6 +113,17 @@ const CONTENDERS = [
     layers: { rateLimit: false, audit: false, sanitize: false },
     note: 'core, JWT cache off (verifies ES256 every request)',
   },
+  {
+    // Run only when named: separates durable mode's own CPU cost from the disk's sync latency.
+    name: 'rampart-durable-shm',
+    kind: 'rampart',
+    era: 'modern',
+    logRequests: true,
+    extra: true,
+    memfs: true,
+    layers: { rateLimit: true, audit: 'durable', sanitize: true },
+    note: 'rampart-durable with its log on tmpfs (/dev/shm): not durable, device latency removed',
+  },
   // One layer at a time over rampart-core; run only when named in BENCH_ONLY.
   ...[
     ['rampart-ratelimit', { rateLimit: true, metrics: false }],
@@ -135,6 +147,8 @@ const CONTENDERS = [
 
 const live = new Set();
 let tmp;
+/** Data directories made on tmpfs, removed with `tmp`. */
+const memfsDirs = [];
 function track(child) {
   live.add(child);
   child.once('exit', () => live.delete(child));
@@ -145,7 +159,9 @@ function cleanup() {
       child.kill('SIGKILL');
     } catch {}
   }
-  if (tmp && !process.env.BENCH_KEEP_TMP) rmSync(tmp, { recursive: true, force: true });
+  if (process.env.BENCH_KEEP_TMP) return;
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  for (const dir of memfsDirs) rmSync(dir, { recursive: true, force: true });
 }
 process.on('exit', cleanup);
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
@@ -332,12 +348,20 @@ async function makeIssuer(dir) {
   return { jwksFile, mint };
 }
 
+/** A fresh data directory in /dev/shm (tmpfs), for contenders that leave the disk out. */
+function memfsDir(name) {
+  if (!existsSync('/dev/shm')) throw new Error(`${name} needs /dev/shm (tmpfs)`);
+  const dir = mkdtempSync(join('/dev/shm', `rampart-bench-${name}-`));
+  memfsDirs.push(dir);
+  return dir;
+}
+
 // ---- one contender -----------------------------------------------------------------------------
 
 async function launch(contender, issuer, nodeFlags = []) {
   const port = await freePort();
   const resourceUrl = `http://127.0.0.1:${port}/mcp`;
-  const dataDir = join(tmp, `data-${contender.name}`);
+  const dataDir = contender.memfs ? memfsDir(contender.name) : join(tmp, `data-${contender.name}`);
   mkdirSync(dataDir, { recursive: true });
   const server = await startServer(
     contender,
@@ -506,7 +530,7 @@ function fmt(n, digits = 0) {
 
 function printTable(results) {
   const cols = [
-    ['server', (r) => r.name, 16],
+    ['server', (r) => r.name, 19],
     ['req/s', (r) => fmt(r.rps), 8],
     ...(RUNS > 1 ? [['range', (r) => `${fmt(r.rpsMin)}-${fmt(r.rpsMax)}`, 12]] : []),
     ['p50 ms', (r) => fmt(r.p50Ms, 2), 8],
@@ -543,6 +567,7 @@ function ratios(results) {
     ['rampart', 'sdk-v1'],
     ['rampart', 'sdk-v2'],
     ['rampart-durable', 'bare'],
+    ['rampart-durable-shm', 'bare'],
     ['rampart-nolog', 'bare'],
     ['rampart-core', 'bare'],
     ['rampart-core', 'sdk-v1'],
@@ -633,7 +658,7 @@ async function main() {
   for (const [pair, v] of Object.entries(r)) {
     const each = RUNS > 1 ? `   ${perRound.map((x) => fmt(x[pair]?.rps, 2)).join(' ')}` : '';
     console.log(
-      `  ${pair.padEnd(24)} ${fmt(v.rps, 2).padStart(6)} ${fmt(v.cpuPerRequest, 2).padStart(9)} ${fmt(v.p50, 2).padStart(6)}${each}`,
+      `  ${pair.padEnd(26)} ${fmt(v.rps, 2).padStart(6)} ${fmt(v.cpuPerRequest, 2).padStart(9)} ${fmt(v.p50, 2).padStart(6)}${each}`,
     );
   }
   if (flat) {
