@@ -233,6 +233,25 @@ describe('failed authentication per client address', () => {
     expect(statuses).toEqual([200, 200, 200, 200, 200]);
   });
 
+  it('never refuses good credentials for a burst: six users behind one address, first requests at once', async () => {
+    const users: Record<string, { user: string; scopes: string[] }> = {};
+    for (let i = 0; i < 6; i++) users[`k${i}`] = { user: `nat${i}`, scopes: ['mcp:read'] };
+    const natKeys = await mintKeys(dataDir, users);
+    const statuses = await Promise.all(
+      Object.values(natKeys).map(async (key) => (await call(key, 'echo', '203.0.113.82')).status),
+    );
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 200]);
+    // Bad ones in the same burst still get exactly the budget's worth of answers.
+    const mixed = await Promise.all(
+      Array.from(
+        { length: 8 },
+        async () => (await call(generateApiKey().key, 'echo', '203.0.113.82')).status,
+      ),
+    );
+    expect(mixed.filter((s) => s === 401)).toHaveLength(3);
+    expect(mixed.filter((s) => s === 429)).toHaveLength(5);
+  });
+
   it('charges failed logins per IPv6 /64: fresh addresses of one host earn no fresh budget', async () => {
     for (let host = 1; host <= 3; host++) {
       expect((await call('rmp_not_a_real_key', 'echo', `2001:db8:7:7::${host}`)).status).toBe(401);

@@ -20,10 +20,11 @@ import {
 const WANT_STALE_MS = 1000;
 
 /**
- * A lock file not refreshed for this long is stale, whoever holds it: its holder is gone or hung.
- * Well below the default lock timeout (10 s), so that a waiter outlasts the lease of a dead holder.
+ * A lock file from another pid namespace (or host) not refreshed for this long is stale: its
+ * holder is gone or hung. Below the default lock timeout (10 s), so that a waiter outlasts the
+ * lease of a dead holder.
  */
-export const LOCK_LEASE_MS = 3000;
+export const LOCK_LEASE_MS = 5000;
 
 /** How often a holder refreshes its lock file's mtime: a third of the lease, to survive a late timer. */
 const REFRESH_MS = 1000;
@@ -35,12 +36,13 @@ const heldHere = new Set<string>();
  * An exclusive lock between the writers of one audit log (servers and the CLI): a lock file
  * created with O_EXCL that holds the owner's `pid:token:namespace`.
  *
- * Staleness is a lease: the holder refreshes the file's mtime about once a second while it holds
- * it, and a lock not refreshed for {@link LOCK_LEASE_MS} is taken over whatever its pid. Pids alone
- * cannot tell: in another pid namespace (a container, a second replica) a live writer's pid looks
- * dead or belongs to someone else, and a restarted PID 1 finds its own pid in the lock it left.
- * Within one pid namespace of one boot, a lock whose pid is gone, or that holds this process's pid
- * but not one of its locks, is taken over at once.
+ * Staleness: within one pid namespace of one boot, the pid decides: a lock whose pid is gone, or
+ * that holds this process's pid but not one of its locks (a restarted PID 1 finds its own pid in
+ * the lock it left), is taken over at once, and a live holder keeps it however long it stalls.
+ * From another pid namespace (a container, a second replica) a live writer's pid looks dead or
+ * belongs to someone else, so there a lease decides: the holder refreshes the file's mtime about
+ * once a second while it holds it, and a lock not refreshed for {@link LOCK_LEASE_MS} is taken
+ * over.
  *
  * A writer with batches coming one after another keeps the lock from batch to batch instead of
  * creating and removing the file for each: those two directory changes cost ~1.5 µs a request
@@ -254,15 +256,18 @@ function readLock(path: string): LockState | undefined {
 }
 
 function isStale({ content, mtimeMs }: LockState): boolean {
-  if (Date.now() - mtimeMs > LOCK_LEASE_MS) return true;
-  // A fresh lock: its pid can be judged only in our own pid namespace. An empty or unreadable one
-  // may be a lock being created right now.
   const [pidText, token, ...rest] = content.split(':');
   const scope = rest.join(':');
   const pid = Number(pidText);
-  if (!token || !Number.isSafeInteger(pid) || pid <= 0 || scope === '' || scope !== pidScope()) return false;
-  if (pid === process.pid) return !heldHere.has(content); // an earlier process that had our pid
-  return !isAlive(pid);
+  if (token && Number.isSafeInteger(pid) && pid > 0 && scope !== '' && scope === pidScope()) {
+    // In our own pid namespace, on this boot, the pid tells for sure: a live holder keeps its
+    // lock however long it stalls (a pause, a stopped process), a dead one loses it at once.
+    if (pid === process.pid) return !heldHere.has(content); // an earlier process that had our pid
+    return !isAlive(pid);
+  }
+  // Elsewhere (another container, another host) only the lease can tell. An empty or unreadable
+  // lock within its lease may be one being created right now.
+  return Date.now() - mtimeMs > LOCK_LEASE_MS;
 }
 
 /**

@@ -63,7 +63,12 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
   let file: FileHandle = await openAsync(path, openFlags, 0o600);
   let head: ChainHead = { seq: 0, hash: GENESIS };
   let knownSize = -1;
-  let sinceCheckpoint = 0;
+  // Where the last checkpoint this writer knows of is in the chain (undefined until the file is
+  // read). Checkpoints are due by chain position, not by this writer's own count, so that with
+  // several writers, or after a crash and restart, none goes more than `every` records without
+  // one: `audit verify` holds the log to that.
+  let lastCheckpointSeq: number | undefined;
+  let wrote = false;
   let lastCheckpointAt = Date.now();
   const intervalMs = options.checkpointIntervalMs ?? 60_000;
   // Records wait in `queue` while `spare` (the batch before) is written; then the two swap.
@@ -92,11 +97,11 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
 
   /** Renames the full log aside and starts the next file with a record chained to it. */
   async function rotate(at: number): Promise<void> {
-    if (options.checkpointKey && sinceCheckpoint > 0) {
+    if (options.checkpointKey && head.seq > (lastCheckpointSeq ?? -1)) {
       const checkpoint = sealRecord(checkpointEntry(head, options.checkpointKey), head, at);
       await file.write(`${checkpoint.line}\n`);
       head = checkpoint;
-      sinceCheckpoint = 0;
+      lastCheckpointSeq = checkpoint.seq;
       lastCheckpointAt = at;
     }
     await file.sync();
@@ -124,9 +129,10 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
     knownSize = completeSize;
     if (line === undefined) {
       head = { seq: 0, hash: GENESIS };
+      lastCheckpointSeq = 0;
       return;
     }
-    let last: { seq?: unknown; hash?: unknown };
+    let last: { seq?: unknown; hash?: unknown; event?: unknown };
     try {
       last = JSON.parse(line);
     } catch {
@@ -136,6 +142,11 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
       throw new Error(`audit log ${path} ends in a record without seq and hash; run "rampart audit verify"`);
     }
     head = { seq: last.seq, hash: last.hash };
+    if (last.event === 'checkpoint') lastCheckpointSeq = last.seq;
+    // Opening a log that does not end in a checkpoint (a crashed writer's, or a live one's): no
+    // checkpoint this writer knows vouches for its tail, so the first record it writes is followed
+    // by one.
+    else lastCheckpointSeq ??= Number.NEGATIVE_INFINITY;
   }
 
   async function writeBatch(batch: PendingRecords): Promise<void> {
@@ -164,19 +175,20 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
       const sealed = batch.sealInto(i, head, out, pos);
       head = sealed.head;
       pos = sealed.end;
-      sinceCheckpoint++;
       const at = batch.at(i);
-      if (options.checkpointKey && (sinceCheckpoint >= every || at - lastCheckpointAt >= intervalMs)) {
+      const since = head.seq - (lastCheckpointSeq ?? 0);
+      if (options.checkpointKey && (since >= every || at - lastCheckpointAt >= intervalMs)) {
         const checkpoint = sealRecord(checkpointEntry(head, options.checkpointKey), head, at);
         const line = `${checkpoint.line}\n`;
         const room = pos + 3 * line.length + batch.sealedBytes();
         if (out.length < room) out = grow(out, pos, room);
         pos += out.write(line, pos);
         head = checkpoint;
-        sinceCheckpoint = 0;
+        lastCheckpointSeq = checkpoint.seq;
         lastCheckpointAt = at;
       }
     }
+    wrote = true;
     const { bytesWritten } = await file.write(out, 0, pos);
     if (bytesWritten !== pos) throw new Error(`short write to audit log ${path} (disk full?)`);
     return bytesWritten;
@@ -242,18 +254,21 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
       if (closed) return;
       await flush();
       closed = true;
-      if (options.checkpointKey && sinceCheckpoint > 0) {
+      if (options.checkpointKey && wrote) {
         await lock.acquire();
         try {
           await followRotation();
           syncHead();
-          const checkpoint = sealRecord(
-            checkpointEntry(head, options.checkpointKey as Buffer),
-            head,
-            Date.now(),
-          );
-          const { bytesWritten } = await file.write(`${checkpoint.line}\n`);
-          knownSize += bytesWritten;
+          // What this writer wrote is vouched for on the way out, unless a checkpoint already is.
+          if (head.seq > (lastCheckpointSeq ?? -1)) {
+            const checkpoint = sealRecord(
+              checkpointEntry(head, options.checkpointKey as Buffer),
+              head,
+              Date.now(),
+            );
+            const { bytesWritten } = await file.write(`${checkpoint.line}\n`);
+            knownSize += bytesWritten;
+          }
         } finally {
           lock.release();
         }

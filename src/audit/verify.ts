@@ -13,9 +13,9 @@ import { type ChainHead, checkpointMac, GENESIS, keyIdOf } from './chain.js';
  * - `removed`: a gap in `seq`: records are missing before this one.
  * - `reordered`: `seq` goes backwards or repeats.
  * - `broken_link`: `prev` is not the hash of the record before.
- * - `bad_checkpoint`: with the key, a checkpoint names another key, has no MAC, or its MAC is wrong.
- * - `no_checkpoint`: with the key, the log has more records than a writer writes before its first
- *   checkpoint (`checkpointEvery`), yet no checkpoint verifies under the key.
+ * - `bad_checkpoint`: with the key, a checkpoint under it has no MAC, or its MAC is wrong.
+ * - `no_checkpoint`: with the key, more records than writers write between two checkpoints
+ *   (`checkpointEvery`) follow the last checkpoint that verifies under it (or there is none).
  * - `torn`: a rotated (not the current) file does not end in a newline.
  */
 export type ChainProblem =
@@ -116,9 +116,10 @@ export async function verifyAuditLog(
 /** Options of {@link verifyAuditLog} and {@link verifyAuditFiles}. */
 export interface VerifyOptions {
   /**
-   * The writers' `checkpointEvery` (default 1000). With the key, a log of up to this many records
-   * without a checkpoint passes (its writer may have stopped before its first one: a crash), with
-   * every record counted in `recordsAfterCheckpoint`; a longer one fails with `no_checkpoint`.
+   * The writers' `checkpointEvery` (default 1000): they checkpoint at least this often along the
+   * chain. With the key, up to this many records after the last verified checkpoint pass (a writer
+   * may have stopped before its next one: a crash), counted in `recordsAfterCheckpoint`; more fail
+   * with `no_checkpoint`.
    */
   readonly checkpointEvery?: number;
 }
@@ -143,7 +144,7 @@ async function verifyChain(
   start: ChainHead | undefined,
   options: VerifyOptions,
 ): Promise<VerifyReport & { readonly file?: string }> {
-  const young = options.checkpointEvery ?? 1000;
+  const every = options.checkpointEvery ?? 1000;
   const keyId = key ? keyIdOf(key) : undefined;
   let head: ChainHead = start ?? { seq: 0, hash: GENESIS };
   // A file that begins after a rotation continues a chain whose start is in the file before it:
@@ -153,7 +154,7 @@ async function verifyChain(
   let checkpoints = 0;
   let checkpointsVerified = 0;
   let afterCheckpoint = 0;
-  let firstRecord: { file: string; line: number; seq: number } | undefined;
+  let firstUnkeyed: { file: string; line: number; seq: number } | undefined;
   let tornTail = false;
   let unterminatedRecord = false;
   let file = '';
@@ -219,22 +220,20 @@ async function verifyChain(
       return broken('broken_link', seq, 'prev is not the hash of the record before');
     if (body.event === 'checkpoint') {
       checkpoints++;
-      if (key) {
-        if (body.keyId !== keyId) {
-          const named =
-            typeof body.keyId === 'string' ? `key ${JSON.stringify(body.keyId.slice(0, 40))}` : 'no key';
-          return broken('bad_checkpoint', seq, `the checkpoint names ${named}, not the given key ${keyId}`);
-        }
+      // A checkpoint under another key (before the key was changed) vouches for nothing here: it
+      // is passed over, and the next one under this key vouches for everything before it.
+      if (key && body.keyId === keyId) {
         if (typeof body.mac !== 'string') return broken('bad_checkpoint', seq, 'the checkpoint has no MAC');
         if (body.mac !== checkpointMac(key, head))
           return broken('bad_checkpoint', seq, 'the MAC does not verify under the key');
         checkpointsVerified++;
         afterCheckpoint = 0;
+        firstUnkeyed = undefined;
       }
     } else {
       records++;
       afterCheckpoint++;
-      firstRecord ??= { file, line: lineNo, seq };
+      firstUnkeyed ??= { file, line: lineNo, seq };
     }
     head = { seq, hash };
     return undefined;
@@ -271,17 +270,17 @@ async function verifyChain(
     }
   }
 
-  if (key && checkpointsVerified === 0 && firstRecord !== undefined && records > young) {
-    // A log rewritten whole, hashes and all, has no checkpoint under the key: never pass it as
-    // keyed. A young one may simply have lost its writer before the first checkpoint was due; its
-    // records are all counted as unkeyed, as a crashed writer's last ones are.
-    file = firstRecord.file;
-    lineNo = firstRecord.line;
+  if (key && firstUnkeyed !== undefined && afterCheckpoint > every) {
+    // Writers checkpoint at least every `every` records of the chain, so a longer unkeyed run
+    // (all of a log rewritten whole, or its tail) is not what a writer leaves, even one that
+    // crashed: never pass it as keyed.
+    file = firstUnkeyed.file;
+    lineNo = firstUnkeyed.line;
     return report(
       broken(
         'no_checkpoint',
-        firstRecord.seq,
-        `${records} records, more than a writer writes before its first checkpoint (${young}), and no checkpoint verifies under key ${keyId}: the log could have been rewritten whole`,
+        firstUnkeyed.seq,
+        `${afterCheckpoint} records from here on and no checkpoint under key ${keyId} after them, where writers checkpoint every ${every}: the log could have been rewritten`,
       ),
     );
   }

@@ -121,50 +121,78 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
     const ip = options.clientIp(request.remoteAddress, headers.get('x-forwarded-for'));
     record.ip = ip;
     const limiter = options.rateLimiter;
-    // The attempt is charged to the client address before the credential is checked, and given
-    // back unless it is rejected: check and charge in one step, so concurrent guesses cannot all
-    // pass one check. The limiter answers at once from memory and with a promise from a shared
-    // store: only the latter is awaited, so the common path takes no extra microtask turn.
-    let attempt: AuthAttempt | undefined;
-    if (limiter) {
-      try {
-        const charged = limiter.chargeAuthAttempt(ip);
-        attempt = charged instanceof Promise ? await charged : charged;
-      } catch (error) {
-        // Refused before the body was read: read a small one for its id, so the client can match
-        // the refusal to its request.
-        record.rpcId = await peekRpcId(request);
-        throw error;
-      }
-    }
     let principal: Principal;
+    let attempt: AuthAttempt | undefined;
     let checkingKey: string | undefined;
+    let overBudget: RampartError | undefined;
     try {
       const authenticated = options.authenticate(headers);
-      if (authenticated instanceof Promise) {
-        // A credential not in any cache is checked asynchronously, and many requests may carry
-        // the same one at once (a client fanning out calls with a fresh token): one attempt for
-        // all of them, or the budget would refuse that client as if it were guessing.
-        if (attempt && limiter) {
+      if (!(authenticated instanceof Promise)) {
+        // Answered from a cache: no guess, nothing to charge; an address out of budget is still
+        // refused. The limiter answers at once from memory and with a promise from a shared
+        // store: only the latter is awaited, so the common path takes no extra microtask turn.
+        const checked = limiter?.checkAuthBudget(ip);
+        if (checked) await checked;
+        principal = authenticated;
+      } else {
+        // A credential checked asynchronously could be a guess: the attempt is charged first and
+        // given back unless the credential is rejected, so concurrent guesses cannot all pass
+        // one check. One charge for all the requests carrying the same credential at once (a
+        // client fanning out calls with a fresh token is not guessing).
+        authenticated.catch(() => undefined); // awaited below, unless refused first
+        if (limiter) {
+          // An address out of budget is refused before any checking work; but while attempts
+          // from it are being checked, their charges may yet be given back, so it is not.
+          if (!attemptsInFlight.has(ip)) {
+            const checked = limiter.checkAuthBudget(ip);
+            if (checked) await checked;
+          }
           checkingKey = `${ip}\n${headers.get('authorization') ?? ''}\n${headers.get('x-api-key') ?? ''}`;
           const others = checking.get(checkingKey);
           checking.set(checkingKey, (others ?? 0) + 1);
-          if (others !== undefined) {
-            limiter.refundAuthAttempt(ip, attempt);
-            attempt = undefined;
+          if (others === undefined) {
+            attemptsInFlight.set(ip, (attemptsInFlight.get(ip) ?? 0) + 1);
+            try {
+              const charged = limiter.chargeAuthAttempt(ip);
+              attempt = charged instanceof Promise ? await charged : charged;
+            } catch (refusal) {
+              // The budget ran out within this burst: a good credential still passes (it is no
+              // guess); a rejected one is answered with the refusal below.
+              if (!(refusal instanceof RampartError) || refusal.code !== 'ERR_RATE_LIMITED') throw refusal;
+              overBudget = refusal;
+            }
           }
         }
         principal = await authenticated;
-      } else principal = authenticated;
+      }
     } catch (error) {
-      // Only a rejected credential is a guess: no credential, or an outage, gives the attempt back.
-      if (limiter && attempt && !isCredentialRejection(error)) limiter.refundAuthAttempt(ip, attempt);
-      throw error;
+      let answer = error;
+      if (limiter && isCredentialRejection(error) && checkingKey === undefined) {
+        // A rejected credential is what guessing looks like. Rejected at once, it is charged now
+        // (an address out of budget is refused); rejected after an asynchronous check, its
+        // attempt was charged before and stays so.
+        try {
+          const charged = limiter.chargeAuthAttempt(ip);
+          if (charged instanceof Promise) await charged;
+        } catch (refusal) {
+          answer = refusal;
+        }
+      } else if (isCredentialRejection(error)) {
+        if (overBudget) answer = overBudget;
+      } else if (limiter && attempt) {
+        // No credential, or an outage: not a guess.
+        limiter.refundAuthAttempt(ip, attempt);
+      }
+      if (answer instanceof RampartError && answer.code === 'ERR_RATE_LIMITED') {
+        // Refused before the body was read: read a small one for its id, so the client can match
+        // the refusal to its request.
+        record.rpcId = await peekRpcId(request);
+      }
+      throw answer;
     } finally {
       if (checkingKey !== undefined) {
-        const left = (checking.get(checkingKey) ?? 1) - 1;
-        if (left > 0) checking.set(checkingKey, left);
-        else checking.delete(checkingKey);
+        // The first request of a credential is the one that counted as an attempt.
+        if (release(checking, checkingKey) === 0) release(attemptsInFlight, ip);
       }
     }
     record.principal = principal;
@@ -284,6 +312,8 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
 
   /** Credentials being checked asynchronously now, by client address: how many requests carry each. */
   const checking = new Map<string, number>();
+  /** Client addresses with attempts being checked asynchronously now: how many distinct credentials. */
+  const attemptsInFlight = new Map<string, number>();
 
   return async function mcpEndpoint(request: InboundRequest): Promise<Reply> {
     const started = performance.now();
@@ -354,4 +384,12 @@ function causeOf(error: RampartError): string | undefined {
   if (typeof cause === 'string') return cause;
   if (cause instanceof Error) return cause.message.slice(0, 200);
   return undefined;
+}
+
+/** Counts one holder of `key` out; returns how many are left (the key is dropped at 0). */
+function release(counts: Map<string, number>, key: string): number {
+  const left = (counts.get(key) ?? 1) - 1;
+  if (left > 0) counts.set(key, left);
+  else counts.delete(key);
+  return left;
 }

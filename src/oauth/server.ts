@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { AuditEntry } from '../audit/record.js';
-import { createClientIpResolver } from '../ratelimit/client-ip.js';
+import { addressBucket, createClientIpResolver } from '../ratelimit/client-ip.js';
 import { parseRate } from '../ratelimit/rate.js';
 import { createMemoryStore } from '../ratelimit/store.js';
 import { createAuthorizeEndpoint } from './authorize.js';
@@ -101,7 +101,10 @@ export async function createAuthorizationServer(
   };
 
   const registrationRate = parseRate(options.registration.rate);
-  const buckets = createMemoryStore({ maxKeys: 50_000 });
+  // Account names and client addresses in stores of their own: a flood of one kind (made-up user
+  // names, fresh addresses) cannot crowd out the other's buckets. Addresses count per IPv6 /64.
+  const userBuckets = createMemoryStore({ maxKeys: 200_000 });
+  const addressBuckets = createMemoryStore({ maxKeys: 100_000 });
   const clientIp = createClientIpResolver(options.trustedProxies);
   const perUser = parseRate(options.signIn?.failuresPerUser ?? '10/15min');
   const perAddress = parseRate(options.signIn?.failuresPerAddress ?? '30/15min');
@@ -109,14 +112,14 @@ export async function createAuthorizationServer(
   const userKey = (user: string) => `signin-user:${user.toLowerCase().slice(0, 128)}`;
   const signInThrottle = {
     allowed(user: string, address: string): number | undefined {
-      const a = buckets.peek(userKey(user), perUser, now());
-      const b = buckets.peek(`signin-ip:${address}`, perAddress, now());
+      const a = userBuckets.peek(userKey(user), perUser, now());
+      const b = addressBuckets.peek(`signin-ip:${addressBucket(address)}`, perAddress, now());
       if (a.allowed && b.allowed) return undefined;
       return Math.ceil(Math.max(a.retryAfterMs, b.retryAfterMs) / 1000);
     },
     failed(user: string, address: string): void {
-      buckets.take(userKey(user), perUser, now());
-      buckets.take(`signin-ip:${address}`, perAddress, now());
+      userBuckets.take(userKey(user), perUser, now());
+      addressBuckets.take(`signin-ip:${addressBucket(address)}`, perAddress, now());
     },
   };
 
@@ -153,7 +156,8 @@ export async function createAuthorizationServer(
   const limited = (kind: string, address: string | undefined, forwardedFor: string | null) => {
     const rate = kind === 'register' ? registrationRate : pageRate;
     if (!rate) return false;
-    return !buckets.take(`${kind}:${clientIp(address, forwardedFor)}`, rate, now()).allowed;
+    return !addressBuckets.take(`${kind}:${addressBucket(clientIp(address, forwardedFor))}`, rate, now())
+      .allowed;
   };
 
   const metadata = {

@@ -37,6 +37,13 @@ export interface RateLimiter {
    */
   chargeAuthAttempt(ip: string): AuthAttempt | undefined | Promise<AuthAttempt | undefined>;
   /**
+   * Refuses a client address whose failed attempts are used up, charging nothing: for a
+   * credential answered from a cache, which no guess can be.
+   *
+   * @throws RampartError `ERR_RATE_LIMITED` when used up, `ERR_UNAVAILABLE` when the store fails.
+   */
+  checkAuthBudget(ip: string): void | Promise<void>;
+  /**
    * Gives back an attempt whose credential was accepted or could not be checked (an outage is
    * not a guess). Not awaited and never throws: a refund only returns budget, so a late one cannot
    * over-admit; one that fails leaves the attempt charged (fail closed).
@@ -112,6 +119,9 @@ export function createRateLimiter(
       const decision = clients.take(clientKey(ip), failedAuth, now());
       if (decision instanceof Promise) return decision.then(admitAttempt, storeFailed);
       return admitAttempt(decision);
+    },
+    checkAuthBudget(ip) {
+      if (failedAuth) return enforce(clients.peek(clientKey(ip), failedAuth, now()));
     },
     refundAuthAttempt(ip, attempt) {
       if (!failedAuth) return;

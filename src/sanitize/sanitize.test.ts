@@ -239,6 +239,20 @@ describe('what a result holds, wherever it is', () => {
     expect(report.redacted).toEqual(expect.arrayContaining(['secret-field', 'stripe-key']));
   });
 
+  it('leaves a result alone whose keys only look like secrets (no copy, schemas still match)', () => {
+    const result = {
+      content: [{ type: 'text', text: 'ok' }],
+      structuredContent: {
+        usage: { input_tokens: 12, secret_count: 3 },
+        authorization: 'approved',
+        pin: '0042',
+      },
+    };
+    const { value, report } = sanitizer.result(result);
+    expect(value).toBe(result);
+    expect(report.redacted).toEqual([]);
+  });
+
   it('skips base64 only where MCP puts it: image and audio data, resource blobs', () => {
     const dsn = 'postgres://app:s3cretPW@db/prod';
     const { value } = sanitizer.result({

