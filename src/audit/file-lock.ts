@@ -47,8 +47,8 @@ const heldHere = new Set<string>();
  * A writer with batches coming one after another keeps the lock from batch to batch instead of
  * creating and removing the file for each: those two directory changes cost ~1.5 µs a request
  * with a durable audit trail under load (bench/run.mjs, rampart-durable, alternated runs), and
- * the next synced write must journal them. Before each batch it reads the lock file once to
- * confirm it still holds it (a writer that stalled past its lease may have lost it), and takes it
+ * the next synced write must journal them. Before each batch it checks the lock file (one stat) to
+ * confirm it still holds it (a writer in another namespace that stalled past its lease may have lost it), and takes it
  * again if not. A writer that wants the lock says so in a want file (`<log>.want`, refreshed while
  * it waits); the holder lets go after its current batch and does not take the lock again while
  * someone else's fresh want stands.
@@ -62,6 +62,9 @@ export class FileLock {
   /** Our lock file, open while held: a refresh touches it, never a lock that replaced it. */
   #fd: number | undefined;
   #refreshedAt = 0;
+  /** Our lock file's identity, to tell it from one another writer made in its place. */
+  #ino = 0;
+  #dev = 0;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(logPath: string, timeoutMs: number) {
@@ -77,14 +80,14 @@ export class FileLock {
 
   /**
    * Takes the lock unless this writer holds it already; called before each batch. A holder
-   * confirms that the lock file is still its own (one read), and takes the lock again if not.
+   * confirms that the lock file is still its own (one stat), and takes the lock again if not.
    *
    * @returns true when the lock was taken now (another writer may have appended since).
    * @throws Error when another writer keeps it for longer than the timeout.
    */
   async acquire(): Promise<boolean> {
     if (this.#held) {
-      if (readSmall(this.#lockPath) === this.#id) {
+      if (this.#stillOurs()) {
         this.#refresh();
         return false;
       }
@@ -128,7 +131,23 @@ export class FileLock {
     this.#forget();
   }
 
+  /**
+   * Whether the lock file is still the one this writer made: one stat (the file's identity) rather
+   * than reading it, since a takeover always puts a new file in its place.
+   */
+  #stillOurs(): boolean {
+    try {
+      const { ino, dev } = statSync(this.#lockPath);
+      return ino === this.#ino && dev === this.#dev;
+    } catch {
+      return false;
+    }
+  }
+
   #take(fd: number): void {
+    const { ino, dev } = fstatSync(fd);
+    this.#ino = ino;
+    this.#dev = dev;
     this.#held = true;
     this.#fd = fd;
     this.#refreshedAt = Date.now();
