@@ -190,8 +190,9 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
     if (ctx.upstream) return startUpstream(id, p, back);
     const username = form.get('username') ?? '';
     // Before the password check: guessing costs the guesser, and scrypt's work is not spent on it.
-    const waitSeconds = ctx.signInThrottle.allowed(username, address);
-    if (waitSeconds !== undefined) {
+    const attempt = ctx.signInThrottle.begin(username, address);
+    if (typeof attempt === 'number') {
+      const waitSeconds = attempt;
       note(ctx, {
         event: 'oauth.login.failed',
         outcome: 'deny',
@@ -210,9 +211,10 @@ export function createAuthorizeEndpoint(ctx: AuthorizationServerContext) {
       );
     }
     const user = await signIn(ctx.db, username, form.get('password') ?? '');
-    if (!user) {
+    if (user) attempt.succeeded();
+    else {
+      // The attempt stays charged.
       p.attempts++;
-      ctx.signInThrottle.failed(username, address);
       note(ctx, {
         event: 'oauth.login.failed',
         outcome: 'deny',

@@ -36,14 +36,15 @@ export interface AuthorizationServerContext {
   /** The upstream identity provider users sign in with, instead of local passwords. */
   readonly upstream?: Upstream | undefined;
   /**
-   * Failed sign-ins are counted per user name and per client address; `allowed` says whether
-   * another attempt may run its password check now (checked before scrypt, which is the costly
-   * part), `failed` charges one failure.
+   * Failed sign-ins per account and per client address. `begin` charges one attempt to both before
+   * the password check (scrypt, the costly part), so concurrent guesses cannot all pass one check;
+   * it answers the wait in seconds when either is used up (nothing charged then). A sign-in that
+   * succeeds gives its attempt back.
    */
   readonly signInThrottle: {
-    allowed(user: string, address: string): number | undefined;
-    failed(user: string, address: string): void;
+    begin(user: string, address: string): number | { succeeded(): void };
   };
+
   /**
    * Writes an audit record (the server's trail, when it has one). In durable mode the promise
    * settles once the record is on disk: approvals and registrations wait for it and fail closed.

@@ -111,15 +111,22 @@ export async function createAuthorizationServer(
   if (!perUser || !perAddress) throw new TypeError('oauth.signIn: a rate such as 10/15min');
   const userKey = (user: string) => `signin-user:${user.toLowerCase().slice(0, 128)}`;
   const signInThrottle = {
-    allowed(user: string, address: string): number | undefined {
-      const a = userBuckets.peek(userKey(user), perUser, now());
-      const b = addressBuckets.peek(`signin-ip:${addressBucket(address)}`, perAddress, now());
-      if (a.allowed && b.allowed) return undefined;
-      return Math.ceil(Math.max(a.retryAfterMs, b.retryAfterMs) / 1000);
-    },
-    failed(user: string, address: string): void {
-      userBuckets.take(userKey(user), perUser, now());
-      addressBuckets.take(`signin-ip:${addressBucket(address)}`, perAddress, now());
+    begin(user: string, address: string): number | { succeeded(): void } {
+      const account = userKey(user);
+      const client = `signin-ip:${addressBucket(address)}`;
+      const a = userBuckets.take(account, perUser, now());
+      if (!a.allowed) return Math.ceil(a.retryAfterMs / 1000);
+      const b = addressBuckets.take(client, perAddress, now());
+      if (!b.allowed) {
+        userBuckets.refund(account, perUser, a);
+        return Math.ceil(b.retryAfterMs / 1000);
+      }
+      return {
+        succeeded() {
+          userBuckets.refund(account, perUser, a);
+          addressBuckets.refund(client, perAddress, b);
+        },
+      };
     },
   };
 

@@ -288,6 +288,27 @@ describe('sign-in throttling', () => {
     const { code } = await authorizeAs('bob');
     expect(code).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
+
+  it('holds concurrent guesses at one account to the budget: each is charged before its password check', async () => {
+    // Checked first and charged after, all of them passed the check while the others were hashing.
+    const pages = await Promise.all(
+      Array.from({ length: 16 }, () => openConsentPage(demo.url, authorizeParams(pkcePair().challenge))),
+    );
+    const statuses = await Promise.all(
+      pages.map(
+        async (page, i) =>
+          (
+            await submitConsent(demo.url, page, {
+              username: 'trudy',
+              password: `guess-${i}`,
+              decision: 'approve',
+            })
+          ).status,
+      ),
+    );
+    expect(statuses.filter((s) => s === 401)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(6);
+  });
 });
 
 describe('the consent page', () => {
