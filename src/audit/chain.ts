@@ -99,9 +99,19 @@ export function sealRecord(
   const seq = head.seq + 1;
   const t = e.text;
   const text = `{${t.slice(0, e.prevAt)},"prev":"${head.hash}"${t.slice(e.prevAt, e.seqAt)},"seq":${seq}${t.slice(e.seqAt)},"ts":"${isoTime(at)}"}`;
+  const hash = hashText(text);
+  return { seq, hash, line: sealedLine(text, hash) };
+}
+
+/** The hash of a record's hashed text (its canonical JSON without `hash`). */
+export function hashText(text: string): string {
   // One-shot hash (Node >= 20.12): no Hash object per record.
-  const hash = digest('sha256', text);
-  return { seq, hash, line: `${text.slice(0, -1)},"hash":"${hash}"}` };
+  return digest('sha256', text);
+}
+
+/** The stored line of a record: its hashed text with `hash` added as the last member. */
+export function sealedLine(text: string, hash: string): string {
+  return `${text.slice(0, -1)},"hash":"${hash}"}`;
 }
 
 const encodedPrincipals = new WeakMap<AuditPrincipal, string>();
@@ -178,7 +188,7 @@ export type AuditRecordBody = AuditEntry & { keyId?: string; mac?: string };
 
 /** The hash a record must carry: over every field but `hash`. */
 export function hashBody(body: object): string {
-  return createHash('sha256').update(canonicalJson(body)).digest('hex');
+  return hashText(canonicalJson(body));
 }
 
 /** The checkpoint entry for a chain head: an HMAC of the head's hash under the audit key. */

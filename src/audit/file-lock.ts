@@ -124,7 +124,7 @@ export class FileLock {
   release(): void {
     if (!this.#held) return;
     try {
-      if (readSmall(this.#lockPath) === this.#id) unlinkSync(this.#lockPath);
+      if (this.#stillOurs()) unlinkSync(this.#lockPath);
     } catch {
       // Gone meanwhile: nothing to release.
     }
@@ -313,23 +313,6 @@ function takeOver(lockPath: string, seen: LockState): void {
     unlinkSync(aside);
   } catch {
     // Gone already.
-  }
-}
-
-/** The content of a small file (a lock id), or undefined when it cannot be read. */
-function readSmall(path: string): string | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return undefined;
-  }
-  try {
-    return readFrom(fd);
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
   }
 }
 

@@ -1,8 +1,7 @@
-import { hash as digest } from 'node:crypto';
 import { createReadStream, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { canonicalJson } from './canonical.js';
-import { type ChainHead, checkpointMac, GENESIS, keyIdOf } from './chain.js';
+import { type ChainHead, checkpointMac, GENESIS, hashText, keyIdOf, sealedLine } from './chain.js';
 
 /**
  * What `verify` found wrong. Stable codes (docs/audit.md):
@@ -193,11 +192,10 @@ async function verifyChain(
     } catch {
       return broken('not_canonical', seq, 'the record holds a number JSON cannot write back');
     }
-    if (digest('sha256', canonical) !== hash)
-      return broken('altered', seq, 'the record does not match its hash');
+    if (hashText(canonical) !== hash) return broken('altered', seq, 'the record does not match its hash');
     // The writer's line is the canonical body with `hash` last: any other bytes for the same record
     // (escapes, spacing, order, duplicate keys) would show grep or a SIEM different content.
-    if (!Buffer.from(`${canonical.slice(0, -1)},"hash":"${hash}"}`, 'utf8').equals(bytes)) {
+    if (!Buffer.from(sealedLine(canonical, hash), 'utf8').equals(bytes)) {
       return broken(
         'not_canonical',
         seq,

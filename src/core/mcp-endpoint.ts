@@ -9,8 +9,9 @@ import { classifyRequest } from '../protocol/classify.js';
 import type { Dispatch, OutcomeListener } from '../protocol/dispatch.js';
 import { type JsonRpcMessage, parseEnvelope } from '../protocol/envelope.js';
 import type { SessionStore } from '../protocol/sessions.js';
+import { createAuthGate, isRateLimited } from '../ratelimit/auth-gate.js';
 import type { ClientIpResolver } from '../ratelimit/client-ip.js';
-import { type AuthAttempt, isCredentialRejection, type RateLimiter } from '../ratelimit/limiter.js';
+import type { RateLimiter } from '../ratelimit/limiter.js';
 import { type JsonLimits, parseJsonBody } from '../validation/json.js';
 import type { AccessLog } from './access-log.js';
 import { corsHeaders, NO_CORS, preflightHeaders } from './cors.js';
@@ -89,6 +90,7 @@ const PEEK_BYTES = 64 * 1024;
  */
 export function createMcpEndpoint(options: McpEndpointOptions) {
   const { logger } = options;
+  const authGate = options.rateLimiter ? createAuthGate(options.rateLimiter) : undefined;
   const jsonHeaders: Record<string, string> = Object.freeze({
     ...options.baseHeaders,
     'content-type': 'application/json',
@@ -122,82 +124,21 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
     record.ip = ip;
     const limiter = options.rateLimiter;
     let principal: Principal;
-    let attempt: AuthAttempt | undefined;
-    let checkingKey: string | undefined;
-    let overBudget: RampartError | undefined;
     try {
-      const authenticated = options.authenticate(headers);
-      if (!(authenticated instanceof Promise)) {
-        // Answered from a cache: no guess, nothing to charge; an address out of budget is still
-        // refused. The limiter answers at once from memory and with a promise from a shared
-        // store: only the latter is awaited, so the common path takes no extra microtask turn.
-        const checked = limiter?.checkAuthBudget(ip);
-        if (checked) await checked;
-        principal = authenticated;
-      } else {
-        // A credential checked asynchronously could be a guess: the attempt is charged first and
-        // given back unless the credential is rejected, so concurrent guesses cannot all pass
-        // one check. One charge for all the requests carrying the same credential at once (a
-        // client fanning out calls with a fresh token is not guessing).
-        authenticated.catch(() => undefined); // awaited below, unless refused first
-        if (limiter) {
-          // An address out of budget is refused before any checking work; but while attempts
-          // from it are being checked, their charges may yet be given back, so it is not.
-          if (!attemptsInFlight.has(ip)) {
-            const checked = limiter.checkAuthBudget(ip);
-            if (checked) await checked;
-          }
-          checkingKey = `${ip}\n${headers.get('authorization') ?? ''}\n${headers.get('x-api-key') ?? ''}`;
-          const others = checking.get(checkingKey);
-          checking.set(checkingKey, (others ?? 0) + 1);
-          if (others === undefined) {
-            attemptsInFlight.set(ip, (attemptsInFlight.get(ip) ?? 0) + 1);
-            try {
-              const charged = limiter.chargeAuthAttempt(ip);
-              attempt = charged instanceof Promise ? await charged : charged;
-            } catch (refusal) {
-              // The budget ran out within this burst: a good credential still passes (it is no
-              // guess); a rejected one is answered with the refusal below.
-              if (!(refusal instanceof RampartError) || refusal.code !== 'ERR_RATE_LIMITED') throw refusal;
-              overBudget = refusal;
-            }
-          }
-        }
-        principal = await authenticated;
-      }
+      // The limiter answers at once from memory and with a promise from a shared store: only the
+      // latter is awaited, so the common path takes no extra microtask turn.
+      const authenticated = authGate
+        ? authGate(ip, headers, options.authenticate)
+        : options.authenticate(headers);
+      principal = authenticated instanceof Promise ? await authenticated : authenticated;
     } catch (error) {
-      let answer = error;
-      if (limiter && isCredentialRejection(error) && checkingKey === undefined) {
-        // A rejected credential is what guessing looks like. Rejected at once, it is charged now
-        // (an address out of budget is refused); rejected after an asynchronous check, its
-        // attempt was charged before and stays so.
-        try {
-          const charged = limiter.chargeAuthAttempt(ip);
-          if (charged instanceof Promise) await charged;
-        } catch (refusal) {
-          answer = refusal;
-        }
-      } else if (isCredentialRejection(error)) {
-        if (overBudget) answer = overBudget;
-      } else if (limiter && attempt) {
-        // No credential, or an outage: not a guess.
-        limiter.refundAuthAttempt(ip, attempt);
-      }
-      if (answer instanceof RampartError && answer.code === 'ERR_RATE_LIMITED') {
-        // Refused before the body was read: read a small one for its id, so the client can match
-        // the refusal to its request.
-        record.rpcId = await peekRpcId(request);
-      }
-      throw answer;
-    } finally {
-      if (checkingKey !== undefined) {
-        // The first request of a credential is the one that counted as an attempt.
-        if (release(checking, checkingKey) === 0) release(attemptsInFlight, ip);
-      }
+      // Refused before the body was read: read a small one for its id, so the client can match
+      // the refusal to its request.
+      if (isRateLimited(error)) record.rpcId = await peekRpcId(request);
+      throw error;
     }
     record.principal = principal;
     if (limiter) {
-      if (attempt) limiter.refundAuthAttempt(ip, attempt);
       // Charged before anything else is read, so GETs, wrong media types and unreadable bodies
       // count too; a refusal reads a small body for its id, as above.
       try {
@@ -310,11 +251,6 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
     return { status: 204, headers: { ...options.baseHeaders, ...cors }, body: null };
   }
 
-  /** Credentials being checked asynchronously now, by client address: how many requests carry each. */
-  const checking = new Map<string, number>();
-  /** Client addresses with attempts being checked asynchronously now: how many distinct credentials. */
-  const attemptsInFlight = new Map<string, number>();
-
   return async function mcpEndpoint(request: InboundRequest): Promise<Reply> {
     const started = performance.now();
     const record = new RequestRecord(crypto.randomUUID());
@@ -384,12 +320,4 @@ function causeOf(error: RampartError): string | undefined {
   if (typeof cause === 'string') return cause;
   if (cause instanceof Error) return cause.message.slice(0, 200);
   return undefined;
-}
-
-/** Counts one holder of `key` out; returns how many are left (the key is dropped at 0). */
-function release(counts: Map<string, number>, key: string): number {
-  const left = (counts.get(key) ?? 1) - 1;
-  if (left > 0) counts.set(key, left);
-  else counts.delete(key);
-  return left;
 }
