@@ -130,6 +130,23 @@ const CASES: Record<string, { hit: [string, string][]; miss: string[] }> = {
       `aws_secret_access_key = ${AWS_SECRET.slice(0, 39)}!`,
     ],
   },
+  'aws-secret-key-beside-id': {
+    hit: [
+      [`bob,,AKIAIOSFODNN7EXAMPLE,${AWS_SECRET},`, `bob,,AKIAIOSFODNN7EXAMPLE,${R},`],
+      [`["ASIAIOSFODNN7EXAMPLE", "${AWS_SECRET}"]`, `["ASIAIOSFODNN7EXAMPLE", "${R}"]`],
+      [`${AWS_SECRET}\tAKIAIOSFODNN7EXAMPLE`, `${R}\tAKIAIOSFODNN7EXAMPLE`],
+      [`export CREDS="AKIAIOSFODNN7EXAMPLE ${AWS_SECRET}"`, `export CREDS="AKIAIOSFODNN7EXAMPLE ${R}"`],
+    ],
+    miss: [
+      // A git commit id is one case only; so is a run in capitals.
+      'AKIAIOSFODNN7EXAMPLE at 3f786850e387550fdab836ed7e6dc881de23001b',
+      'AKIAIOSFODNN7EXAMPLE at 3F786850E387550FDAB836ED7E6DC881DE23001B',
+      `AKIAIOSFODNN7EXAMPLE ${'-'.repeat(70)} ${AWS_SECRET}`,
+      `${AWS_SECRET} alone`,
+      `AKIAIOSFODNN7EXAMPLE ${AWS_SECRET}x`,
+      `AKIAIOSFODNN7EXAMPLEX ${AWS_SECRET}`,
+    ],
+  },
   jwt: {
     hit: [
       ['token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlc2ln done', `token ${R} done`],
@@ -149,8 +166,15 @@ const CASES: Record<string, { hit: [string, string][]; miss: string[] }> = {
     hit: [
       ['Authorization: Bearer abcdef0123456789abcdef', `Authorization: Bearer ${R}`],
       ['bearer abcdefghijklmnop==', `bearer ${R}`],
+      ['Authorization: Bearer abc123xyz', `Authorization: Bearer ${R}`],
     ],
-    miss: ['the bearer of bad news', 'Bearer short'],
+    miss: [
+      'the bearer of bad news',
+      'Bearer short',
+      'Bearer authentication failed',
+      'bearer 1234567',
+      'bearer tokens rotated at 10:00',
+    ],
   },
   'basic-auth': {
     hit: [
@@ -277,6 +301,10 @@ const CASES: Record<string, { hit: [string, string][]; miss: string[] }> = {
       'passwords: 3',
       'password_hash: x',
       'tokens: 5',
+      'SyntaxError: Unexpected token: }',
+      'Unexpected token: ) at line 3',
+      'token: <none>',
+      `password=${R}`,
     ],
   },
 };
@@ -470,6 +498,10 @@ describe('time linear in the input', () => {
     'xapp-',
     'AIza',
     'AKIA',
+    'AKIAIOSFODNN7EXAMPLE ',
+    'AKIAIOSFODNN7EXAMPLE,aB',
+    `${'aB'.repeat(20)} `,
+    `${'aB'.repeat(20)},AKIAIOSFODNN7EXAMPL`,
     'ya29.',
     'ya29.-',
     'whsec_',

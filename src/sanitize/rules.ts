@@ -49,6 +49,18 @@ export const BUILTIN_RULES: readonly RedactionRule[] = [
     hint: 'PRIVATE KEY(?: BLOCK)?-----',
   },
   {
+    // Before `aws-access-key`, which takes the id away. A secret with no name beside it (a
+    // credentials CSV row, a positional dump) is known by the id next to it; mixed case tells it
+    // from a 40-digit hex digest (a git commit id). The gap is short so each id costs bounded work.
+    id: 'aws-secret-key-beside-id',
+    description:
+      'AWS secret access keys with no name, within 64 characters after or before an AWS access key id (a credentials CSV row)',
+    pattern:
+      /((?<![A-Za-z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}(?![A-Za-z0-9])[\s\S]{1,64}?)(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[A-Z])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])|(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[A-Z])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])(?=[\s\S]{1,64}?(?<![A-Za-z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}(?![A-Za-z0-9]))/g,
+    replacement: `$1${R}`,
+    hint: 'A(?:KIA|SIA|GPA|IDA|ROA|NPA|NVA|IPA)',
+  },
+  {
     id: 'aws-access-key',
     description: 'AWS access key ids (AKIA…, ASIA…), also right after an underscore',
     pattern: /(?<![A-Za-z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}(?![A-Za-z0-9])/g,
@@ -77,7 +89,9 @@ export const BUILTIN_RULES: readonly RedactionRule[] = [
   {
     id: 'bearer-token',
     description: 'Bearer credentials in Authorization-like text',
-    pattern: /\b(bearer)\s+[A-Za-z0-9\-._~+/]{16,}=*/gi,
+    // 16 characters and more, or 8 to 15 with a digit: the words after "bearer" in prose have none.
+    pattern:
+      /\b(bearer)\s+(?:[A-Za-z0-9\-._~+/]{16,}|(?=[A-Za-z0-9\-._~+/]{0,14}[0-9])[A-Za-z0-9\-._~+/]{8,15}(?![A-Za-z0-9\-._~+/]))=*/gi,
     replacement: `$1 ${R}`,
     hint: 'bearer',
   },
@@ -168,8 +182,9 @@ export const BUILTIN_RULES: readonly RedactionRule[] = [
       // the match starts at the name, and the prefix stays as it is. A bare `pwd` is the shell's
       // working directory; only a prefixed one (DB_PWD) is a password. A bare `token` counts too,
       // `max_tokens` does not. Names are grouped by first letter and the lookbehind comes after
-      // the `p`: tried at every position, that is four times cheaper than a flat list.
-      /(api[_-]?key|p(?:assw(?:or)?d|rivate[_-]?key|(?<=[a-z0-9][_-]p)wd)|secret(?:[_-]?key)?|token)(["']?\s*[:=]\s*)(["']?)(?:(?<=")(?:[^"\\\n]|\\.)*"|(?<=')(?:[^'\\\n]|\\.)*'|[^\s,;&'"]+)/gi,
+      // the `p`: tried at every position, that is four times cheaper than a flat list. An
+      // unquoted value does not start with a bracket: "Unexpected token: }" is a parser's error.
+      /(api[_-]?key|p(?:assw(?:or)?d|rivate[_-]?key|(?<=[a-z0-9][_-]p)wd)|secret(?:[_-]?key)?|token)(["']?\s*[:=]\s*)(["']?)(?:(?<=")(?:[^"\\\n]|\\.)*"|(?<=')(?:[^'\\\n]|\\.)*'|[^\s,;&'"(){}[\]<>][^\s,;&'"]*)/gi,
     // Quotes around the value stay, so JSON and YAML keep their shape.
     replacement: `$1$2$3${R}$3`,
     hint: 'api[_-]?key|p(?:assw(?:or)?d|rivate[_-]?key)|secret|token|[_-]pwd',
