@@ -2,7 +2,7 @@
 //
 // Each contender runs in its own child process pinned to CPU 0 (`taskset -c 0`); wrk runs pinned to
 // CPU 1 with one thread and 50 connections. Environment:
-//   BENCH_CONNECTIONS wrk connections (default 50)
+//   BENCH_CONNECTIONS wrk connections (default 50); several (50,200) run every contender at each
 //   BENCH_SECONDS  measured seconds per contender (default 10); warm-up is 2 s before each run
 //   BENCH_ONLY     comma-separated contender names to run (default: all but the per-layer ones)
 //   BENCH_RUNS     rounds over all contenders (default 1); each reports its median run
@@ -31,7 +31,9 @@ const RESULTS = join(ROOT, 'bench', 'results');
 const SECONDS = positiveInt(process.env.BENCH_SECONDS, 10);
 const RUNS = positiveInt(process.env.BENCH_RUNS, 1);
 const WARMUP_SECONDS = 2;
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+// Several counts run every contender at each; ratios compare within one count. Durable audit
+// batches scale with concurrency, so its ratio to bare depends on it (bench/README.md).
+const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '50').split(',').map((c) => positiveInt(c.trim(), 50));
 const SERVER_CPU = '0';
 const WRK_CPU = '1';
 const ISSUER = 'https://auth.bench.invalid';
@@ -383,7 +385,14 @@ async function launch(contender, issuer, nodeFlags = []) {
   const script = join(tmp, `${contender.name}.lua`);
   writeLuaScript(script, request);
   const wrk = (seconds) =>
-    runWrk({ url: resourceUrl, script, seconds, connections: CONNECTIONS, cpu: WRK_CPU, track });
+    runWrk({
+      url: resourceUrl,
+      script,
+      seconds,
+      connections: contender.connections ?? CONNECTIONS[0],
+      cpu: WRK_CPU,
+      track,
+    });
   return { server, wrk };
 }
 
@@ -409,6 +418,8 @@ async function benchOne(contender, issuer) {
     const cpuSeconds = (ticks1 - ticks0) / CLK_TCK;
     const result = {
       name: contender.name,
+      base: contender.base ?? contender.name,
+      connections: contender.connections ?? CONNECTIONS[0],
       note: contender.note,
       era: contender.era,
       rps: w.rps,
@@ -530,7 +541,7 @@ function fmt(n, digits = 0) {
 
 function printTable(results) {
   const cols = [
-    ['server', (r) => r.name, 19],
+    ['server', (r) => r.name, CONNECTIONS.length > 1 ? 23 : 19],
     ['req/s', (r) => fmt(r.rps), 8],
     ...(RUNS > 1 ? [['range', (r) => `${fmt(r.rpsMin)}-${fmt(r.rpsMax)}`, 12]] : []),
     ['p50 ms', (r) => fmt(r.p50Ms, 2), 8],
@@ -559,8 +570,19 @@ function medianRun(runs) {
   return { ...median, rpsMin: sorted[0].rps, rpsMax: sorted[sorted.length - 1].rps, runs: runs.length };
 }
 
+/** A/B ratios of the named pairs, within each connection count (suffixed ` c=N` when several). */
 function ratios(results) {
-  const by = Object.fromEntries(results.map((r) => [r.name, r]));
+  const out = {};
+  for (const connections of CONNECTIONS) {
+    const group = results.filter((r) => r.connections === connections);
+    const suffix = CONNECTIONS.length > 1 ? ` c=${connections}` : '';
+    for (const [pair, v] of Object.entries(pairRatios(group))) out[`${pair}${suffix}`] = v;
+  }
+  return out;
+}
+
+function pairRatios(results) {
+  const by = Object.fromEntries(results.map((r) => [r.base, r]));
   const out = {};
   const pairs = [
     ['rampart', 'bare'],
@@ -599,7 +621,7 @@ function environment() {
     seconds: SECONDS,
     runs: RUNS,
     warmupSeconds: WARMUP_SECONDS,
-    connections: CONNECTIONS,
+    connections: CONNECTIONS.join(','),
     serverCpu: SERVER_CPU,
     wrkCpu: WRK_CPU,
     loadavg: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number),
@@ -609,8 +631,13 @@ function environment() {
 // ---- main --------------------------------------------------------------------------------------
 
 async function main() {
-  const chosen = CONTENDERS.filter((c) =>
+  const picked = CONTENDERS.filter((c) =>
     PROFILE ? c.name === PROFILE : ONLY ? ONLY.includes(c.name) : !c.extra,
+  );
+  const chosen = CONNECTIONS.flatMap((connections) =>
+    picked.map((c) =>
+      CONNECTIONS.length > 1 ? { ...c, name: `${c.name}@${connections}`, base: c.name, connections } : c,
+    ),
   );
   if (chosen.some((c) => c.kind === 'rampart') || (FLAT && !PROFILE && !ONLY)) {
     for (const f of ['dist/index.js', 'dist/auth/jwt/index.js']) {
@@ -641,7 +668,7 @@ async function main() {
     rounds.push(results);
   }
   const results = chosen.map((_, i) => medianRun(rounds.map((r) => r[i])));
-  const nolog = results.find((r) => r.name === 'rampart-nolog');
+  const nolog = results.find((r) => r.base === 'rampart-nolog');
   const flat =
     FLAT && (!ONLY || ONLY.includes('rampart-nolog')) ? await flatness(issuer, nolog?.rps) : undefined;
 
@@ -658,7 +685,7 @@ async function main() {
   for (const [pair, v] of Object.entries(r)) {
     const each = RUNS > 1 ? `   ${perRound.map((x) => fmt(x[pair]?.rps, 2)).join(' ')}` : '';
     console.log(
-      `  ${pair.padEnd(26)} ${fmt(v.rps, 2).padStart(6)} ${fmt(v.cpuPerRequest, 2).padStart(9)} ${fmt(v.p50, 2).padStart(6)}${each}`,
+      `  ${pair.padEnd(CONNECTIONS.length > 1 ? 33 : 26)} ${fmt(v.rps, 2).padStart(6)} ${fmt(v.cpuPerRequest, 2).padStart(9)} ${fmt(v.p50, 2).padStart(6)}${each}`,
     );
   }
   if (flat) {
