@@ -346,6 +346,41 @@ export const mount = {
   });
 });
 
+describe('the audit key', () => {
+  it('is one key for processes that start at once on a new data directory', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'rampart-key-race-'));
+    // Each waits for the same instant, then loads (and maybe makes) the key.
+    const at = Date.now() + 1500;
+    const script = `
+      const { resolveConfig } = await import(${JSON.stringify(join(root, 'dist/config/index.js'))});
+      const { loadCheckpointKey } = await import(${JSON.stringify(join(root, 'dist/audit/open.js'))});
+      const config = resolveConfig({ storage: { dataDir: ${JSON.stringify(dataDir)} } });
+      while (Date.now() < ${at});
+      process.stdout.write((await loadCheckpointKey(config)).toString('utf8'));`;
+    const keys = await Promise.all(
+      Array.from(
+        { length: 8 },
+        () =>
+          new Promise<string>((resolve, reject) => {
+            const child = spawn(process.execPath, ['--input-type=module', '-e', script]);
+            let out = '';
+            let err = '';
+            child.stdout.on('data', (d) => {
+              out += d;
+            });
+            child.stderr.on('data', (d) => {
+              err += d;
+            });
+            child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(err))));
+          }),
+      ),
+    );
+    expect(keys[0]).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(new Set(keys).size).toBe(1);
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 30_000);
+});
+
 describe('the built package', () => {
   // A dependency that subclasses String (ioredis) once left String.prototype in V8's slow
   // dictionary mode, which made every string method call in the process a generic lookup.

@@ -1,7 +1,17 @@
-import { constants, fstatSync, ftruncateSync, mkdirSync, readSync, renameSync, statSync } from 'node:fs';
+import {
+  constants,
+  existsSync,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  readSync,
+  renameSync,
+  statSync,
+} from 'node:fs';
 import { type FileHandle, open as openAsync } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { type ChainHead, checkpointEntry, encodeEntry, GENESIS, sealRecord } from './chain.js';
+import { syncDirectory } from './durable-files.js';
 import { FileLock } from './file-lock.js';
 import { grow, PendingRecords } from './pending.js';
 import type { AuditSink } from './sink.js';
@@ -60,7 +70,10 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
   // rampart-durable).
   const openFlags =
     mode === 'durable' ? constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_DSYNC : 'a+';
+  const created = !existsSync(path);
   let file: FileHandle = await openAsync(path, openFlags, 0o600);
+  // A new log's name must be on disk before any record in it counts as stored.
+  if (created && mode === 'durable') syncDirectory(dirname(path));
   let head: ChainHead = { seq: 0, hash: GENESIS };
   let knownSize = -1;
   // Where the last checkpoint this writer knows of is in the chain (undefined until the file is
@@ -116,6 +129,8 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
     );
     const { bytesWritten } = await file.write(`${first.line}\n`);
     await file.sync();
+    // The rename and the new file's name, or a power cut could leave the records in neither.
+    syncDirectory(dirname(path));
     head = first;
     knownSize = bytesWritten;
   }

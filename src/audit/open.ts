@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/index.js';
 import { ConfigError } from '../core/errors.js';
 import { defaultSecretSources, resolveSecret } from '../secrets/index.js';
+import { createFileOnce } from './durable-files.js';
 import { openFileSink } from './file-sink.js';
 import type { AuditSink } from './sink.js';
 import { openStdoutSink } from './stdout-sink.js';
@@ -29,13 +30,16 @@ export async function loadCheckpointKey(config: ResolvedConfig): Promise<Buffer>
   const path = join(config.storage.dataDir, 'audit.key');
   if (!existsSync(path)) {
     mkdirSync(config.storage.dataDir, { recursive: true, mode: 0o700 });
-    try {
-      writeFileSync(path, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
+    createFileOnce(path, randomBytes(32).toString('base64url'), 0o600);
   }
-  return Buffer.from(readFileSync(path, 'utf8').trim(), 'utf8');
+  const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'utf8');
+  // Fail closed: a short key (a damaged or emptied file) would let anyone forge checkpoints.
+  if (key.length < 32) {
+    throw new Error(
+      `audit key file ${path} holds ${key.length} bytes, fewer than 32: restore it from a backup, or move it aside to start a new key (logs checkpointed under the old key verify only with it)`,
+    );
+  }
+  return key;
 }
 
 /** Opens the sink the configuration asks for, or none when auditing is off. */

@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, linkSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * Makes a directory's entries durable: a file created, renamed or linked in it. Without it a
+ * power cut can lose a new log file whole, records that were synced in it included, since fsync
+ * of a file does not cover its name (POSIX; ext4 without a journal, as on the VM this was
+ * written on, really loses it).
+ *
+ * @throws Error from the file system, except where a platform cannot sync a directory at all.
+ */
+export function syncDirectory(dir: string): void {
+  let fd: number;
+  try {
+    fd = openSync(dir, 'r');
+  } catch (error) {
+    if (cannotSyncDirectories(error)) return;
+    throw error;
+  }
+  try {
+    fsyncSync(fd);
+  } catch (error) {
+    if (!cannotSyncDirectories(error)) throw error;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function cannotSyncDirectories(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'EISDIR' || code === 'EPERM' || code === 'EINVAL' || code === 'ENOTSUP';
+}
+
+/**
+ * Creates `path` holding `content`, or leaves it as it is when it exists. The content is written
+ * and synced under a temporary name and then linked into place, so another process never reads
+ * the file half written (with a plain exclusive create, a second process could read it empty) and
+ * a power cut leaves either the whole file or none.
+ *
+ * @returns whether this call created the file.
+ */
+export function createFileOnce(path: string, content: string, mode: number): boolean {
+  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const fd = openSync(temp, 'wx', mode);
+  try {
+    try {
+      writeSync(fd, content);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      linkSync(temp, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    }
+    syncDirectory(dirname(path));
+    return true;
+  } finally {
+    unlinkSync(temp);
+  }
+}
