@@ -39,4 +39,89 @@ describe('detector', () => {
       { kind: 'denials', subjectType: 'principal', subject: 'rampart|mallory', count: 2, windowSeconds: 10 },
     ]);
   });
+
+  it('counts an IPv6 client by its /64, as the failed-login budget does', () => {
+    const alerts: Alert[] = [];
+    const d = createDetector({ authFailuresPerIp: { count: 20, windowSeconds: 60 } }, (a) => alerts.push(a));
+    for (let i = 1; i <= 21; i++) d.observe(failure(`2001:db8:1:2::${i.toString(16)}`));
+    expect(alerts).toEqual([
+      {
+        kind: 'auth_failures',
+        subjectType: 'ip',
+        subject: '2001:db8:1:2::/64',
+        count: 21,
+        windowSeconds: 60,
+      },
+    ]);
+  });
+
+  it('sees a burst across the edge of a window (sliding, not fixed, windows)', () => {
+    let clock = 0;
+    const alerts: Alert[] = [];
+    const d = createDetector({ authFailuresPerIp: { count: 20, windowSeconds: 60 } }, (a) => alerts.push(a), {
+      now: () => clock,
+    });
+    d.observe(failure('203.0.113.1'));
+    // 18 in the last millisecond of the first window and 20 in the first of the next: 20 and 20
+    // in fixed windows, 39 within 2 ms.
+    clock = 59_999;
+    for (let i = 0; i < 18; i++) d.observe(failure('203.0.113.1'));
+    clock = 60_000;
+    for (let i = 0; i < 20; i++) d.observe(failure('203.0.113.1'));
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]?.count).toBe(21);
+  });
+
+  it('keeps counting a principal through a flood of fresh addresses; new subjects overflow into one', () => {
+    let clock = 0;
+    const alerts: Alert[] = [];
+    const d = createDetector(
+      {
+        deniedPerPrincipal: { count: 20, windowSeconds: 60 },
+        authFailuresPerIp: { count: 5, windowSeconds: 60 },
+      },
+      (a) => alerts.push(a),
+      { maxKeys: 100, now: () => clock },
+    );
+    for (let i = 0; i < 15; i++) d.observe(denial('mallory'));
+    clock = 1000;
+    for (let i = 0; i < 1000; i++) d.observe(failure(`198.51.${i >> 8}.${i & 255}`));
+    for (let i = 0; i < 15; i++) d.observe(denial('mallory'));
+    expect(alerts.map((a) => `${a.kind} ${a.subject}`)).toEqual([
+      'auth_failures (overflow)',
+      'denials rampart|mallory',
+    ]);
+    // Once both windows of an old subject have ended, it makes room.
+    clock = 1000 + 120_000;
+    d.observe(failure('192.0.2.1'));
+    for (let i = 0; i < 5; i++) d.observe(failure('192.0.2.1'));
+    expect(alerts.at(-1)?.subject).toBe('192.0.2.1');
+  });
+
+  it("counts a tool's own refusals (an allow rule, a refused path) as denials", () => {
+    const alerts: Alert[] = [];
+    const d = createDetector({ deniedPerPrincipal: { count: 2, windowSeconds: 60 } }, (a) => alerts.push(a));
+    const refused: AuditEntry = {
+      event: 'tool.call',
+      outcome: 'deny',
+      tool: 'read_file',
+      principal: { iss: 'rampart', sub: 'bob', auth: 'api_key' },
+    };
+    for (let i = 0; i < 3; i++) d.observe(refused);
+    d.observe({ ...refused, outcome: 'allow' });
+    expect(alerts.map((a) => a.subject)).toEqual(['rampart|bob']);
+  });
+
+  it('does not mix up principals whose issuer or subject holds the separator', () => {
+    const alerts: Alert[] = [];
+    const d = createDetector({ deniedPerPrincipal: { count: 1, windowSeconds: 60 } }, (a) => alerts.push(a));
+    const as = (iss: string, sub: string): AuditEntry => ({
+      event: 'authz.denied',
+      outcome: 'deny',
+      principal: { iss, sub, auth: 'jwt' },
+    });
+    d.observe(as('https://a|b', 'c'));
+    d.observe(as('https://a', 'b|c'));
+    expect(alerts).toEqual([]);
+  });
 });
