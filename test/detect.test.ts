@@ -104,6 +104,20 @@ describe('/metrics', () => {
     expect(text).not.toContain(keys.reader);
   });
 
+  it('labels a series with a tool name only once that tool has run: not for notifications or unknown tools', async () => {
+    for (let i = 0; i < 20; i++) {
+      const name = `junk-${i}-${'x'.repeat(100)}`;
+      const call = modernRequest(`${BASE}/mcp`, keys.reader, 'tools/call', { name, arguments: {} });
+      const body = JSON.parse(await call.text());
+      delete body.id; // a notification: answered 202, no tool runs
+      const notification = new Request(call, { body: JSON.stringify(body) });
+      expect((await rampart.fetch(notification)).status).toBe(202);
+      await rampart.fetch(modernRequest(`${BASE}/mcp`, keys.reader, 'tools/call', { name, arguments: {} }));
+    }
+    const text = await (await metrics(keys.admin)).text();
+    expect(text).not.toContain('junk-');
+  });
+
   it('can also be served on a separate loopback listener without authentication, and nowhere else', async () => {
     const separate = await createRampart({
       tools: [echo],

@@ -42,18 +42,25 @@ export function createMetrics(): Metrics {
     'kind',
   ]);
   for (const family of [requests, refusals, toolCalls, duration, alerts]) family.register(registry);
-  // Tool names come from the request; only names the server knows become label values.
+  // Tool names come from the request: a name becomes a label value only once a tool of that name
+  // has run (the dispatcher reports how it ended), never for an unknown tool or a notification
+  // (which names any tool and runs none). The cap is a second line, for a mounted server that
+  // answers any name.
   const seenTools = new Set<string>();
+  const MAX_TOOLS = 1000;
 
   return {
     registry,
     observe(entry, facts) {
       requests.inc(entry.event, entry.outcome);
       if (facts.code) refusals.inc(facts.code);
-      const tool = entry.event === 'tool.call' && facts.tool && facts.code === undefined ? facts.tool : '';
-      if (tool && (seenTools.has(tool) || seenTools.size < 1000)) {
-        seenTools.add(tool);
-        toolCalls.inc(tool, entry.outcome);
+      let tool = '';
+      if (entry.event === 'tool.call' && facts.tool && facts.toolOutcome !== undefined) {
+        if (seenTools.has(facts.tool) || seenTools.size < MAX_TOOLS) {
+          seenTools.add(facts.tool);
+          tool = facts.tool;
+          toolCalls.inc(tool, entry.outcome);
+        } else tool = '(other)';
       }
       duration.observe(tool, entry.outcome, facts.durationMs / 1000);
     },
