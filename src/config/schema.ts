@@ -283,7 +283,9 @@ const detectionSchema = z
       .describe('Rejected credentials from one address (IPv6: one /64), in a sliding window'),
     deniedPerPrincipal: threshold
       .default({ count: 20, windowSeconds: 60 })
-      .describe("Denials of one principal: by scope or role, and by a tool's own rules (allow rules, refused paths)"),
+      .describe(
+        "Denials of one principal: by scope or role, and by a tool's own rules (allow rules, refused paths)",
+      ),
     rateLimitedPerPrincipal: threshold.default({ count: 100, windowSeconds: 60 }),
     rateLimitedPerIp: threshold.default({ count: 100, windowSeconds: 60 }),
   })

@@ -27,6 +27,7 @@ import { createLogWriter } from './log-writer.js';
 import { createMcpEndpoint } from './mcp-endpoint.js';
 import { createOriginPolicy } from './origin.js';
 import { createRoutes } from './routes.js';
+import { withSafeErrorLogging } from './safe-error-log.js';
 import { securityHeaders } from './security-headers.js';
 import { createVerifiers } from './verifiers.js';
 
@@ -98,12 +99,13 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
   // Asynchronous, batched writes: a synchronous write per access-log line costs ~6 µs a request;
   // what is pending is flushed on shutdown (`listen().close()`) and at process exit.
   const destination = options.logger ? undefined : createLogWriter();
-  const logger =
+  const logger = withSafeErrorLogging(
     options.logger ??
-    pino(
-      { level: config.logging.level, base: undefined, timestamp: pino.stdTimeFunctions.epochTime },
-      destination,
-    );
+      pino(
+        { level: config.logging.level, base: undefined, timestamp: pino.stdTimeFunctions.epochTime },
+        destination,
+      ),
+  );
   const { server, protocol, authorization } = config;
 
   const publicUrl = new URL(

@@ -38,6 +38,11 @@ export const ERROR_CODES = {
     rpc: -32600,
     message: 'Invalid request: JSON string or key too long',
   },
+  ERR_REQUEST_NUMBER_OUT_OF_RANGE: {
+    status: 400,
+    rpc: -32600,
+    message: 'Invalid request: JSON number out of range (beyond ±1.8e308)',
+  },
   ERR_REQUEST_DUPLICATE_KEY: { status: 400, rpc: -32600, message: 'Invalid request: duplicate JSON key' },
   ERR_REQUEST_FORBIDDEN_KEY: {
     status: 400,

@@ -77,15 +77,16 @@ export function parseJsonBody(body: Uint8Array, limits: JsonLimits = DEFAULT_JSO
 /**
  * Parses JSON text exactly as strictly as `JSON.parse` (RFC 8259: no comments, trailing commas,
  * leading zeros, NaN or non-JSON whitespace), and returns the same value, but also rejects
- * duplicate keys, the keys `__proto__`, `constructor` and `prototype`, and anything over `limits`.
- * Errors are reported for the first problem in document order. The parser uses no recursion, so
+ * duplicate keys, the keys `__proto__`, `constructor` and `prototype`, numbers too large for a
+ * double (JSON.parse makes them ±Infinity), and anything over `limits`. Errors are reported for the first problem in document order. The parser uses no recursion, so
  * deep nesting cannot overflow the stack.
  *
  * @param text - The JSON text; an empty text is invalid.
  * @param limits - Depth, element and size limits; default {@link DEFAULT_JSON_LIMITS}.
  * @throws RampartError `ERR_REQUEST_INVALID_JSON`, `ERR_REQUEST_TOO_DEEP`,
  *   `ERR_REQUEST_TOO_MANY_ELEMENTS`, `ERR_REQUEST_STRING_TOO_LONG` (a string or key over its byte limit),
- *   `ERR_REQUEST_DUPLICATE_KEY` (keys compared after unescaping) or `ERR_REQUEST_FORBIDDEN_KEY`.
+ *   `ERR_REQUEST_DUPLICATE_KEY` (keys compared after unescaping), `ERR_REQUEST_FORBIDDEN_KEY` or
+ *   `ERR_REQUEST_NUMBER_OUT_OF_RANGE`.
  * @throws ConfigError when `limits` holds a value that is not a number >= 0.
  * @example
  * parseJsonText('{"a":[1,2]}'); // { a: [1, 2] }
@@ -363,7 +364,11 @@ class Parser {
     }
     this.pos = pos;
     if (exact) return first === MINUS ? -int : int; // "-0" gives -0, as JSON.parse does
-    return Number(text.slice(start, pos));
+    const value = Number(text.slice(start, pos));
+    // JSON.parse makes 1e999 Infinity, which no JSON can say again (it serializes as null) and the
+    // argument hash refuses: a limit RFC 8259 §9 allows, refused here as one.
+    if (!Number.isFinite(value)) this.fail('ERR_REQUEST_NUMBER_OUT_OF_RANGE');
+    return value;
   }
 
   private failAt(pos: number): never {
