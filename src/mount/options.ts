@@ -39,6 +39,12 @@ export interface MountOptions {
    * goes to the server log. Turn it on for servers whose tool errors are written for the caller.
    */
   readonly exposeToolErrors?: boolean;
+  /**
+   * How long the mounted server has to answer one request, in ms; then the client gets an internal
+   * error with the request id and the wait is logged. Default 60 000. A result the SDK cannot
+   * serialize (a BigInt, say) otherwise left the call open until the client gave up.
+   */
+  readonly timeoutMs?: number;
 }
 
 /** Methods Rampart forwards under the default read rule, unless `methods` says otherwise. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readReply } from './reply.js';
+import { MountedServerFault, readReply } from './reply.js';
 
 const json = (body: unknown, status = 200) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
@@ -42,15 +42,15 @@ describe('readReply', () => {
 
   it('caps the message length and maps a 5xx answer to 200', async () => {
     const reply = await readReply(
-      json({ jsonrpc: '2.0', id: 1, error: { code: -32000, message: 'x'.repeat(2000) } }, 500),
+      json({ jsonrpc: '2.0', id: 1, error: { code: -32602, message: 'x'.repeat(2000) } }, 500),
       1,
     );
     expect(reply && 'error' in reply && reply.status).toBe(200);
     expect(reply && 'error' in reply && reply.error.message.length).toBe(500);
   });
 
-  it('never passes on the text of an internal error', async () => {
-    const reply = await readReply(
+  it('never passes on the text of an internal error: it is a fault, for the log', async () => {
+    const reading = readReply(
       json({
         jsonrpc: '2.0',
         id: 1,
@@ -58,16 +58,20 @@ describe('readReply', () => {
       }),
       1,
     );
-    expect(reply).toEqual({ error: { code: -32603, message: 'Internal error' }, status: 200 });
+    await expect(reading).rejects.toThrow(MountedServerFault);
+    await expect(reading).rejects.toThrow(/error -32603: ECONNREFUSED/);
   });
 
-  it('treats an error with a code of its own as internal: an exception that brought its code along', async () => {
-    for (const code of [14, 11000, -1, 1]) {
-      const reply = await readReply(
-        json({ jsonrpc: '2.0', id: 1, error: { code, message: 'ECONNREFUSED 10.0.3.7 at /srv/app.js:8' } }),
-        1,
-      );
-      expect(reply).toEqual({ error: { code: -32603, message: 'Internal error' }, status: 200 });
+  it('treats any code but the protocol errors a client acts on as internal', async () => {
+    // Codes of their own (gRPC, MongoDB, errno), SDK transport errors, and the JSON-RPC libraries'
+    // "server error" range, where a raw SQLite message came through.
+    for (const code of [14, 11000, -1, 1, -32000, -32001, -32050, -32099, -32768, -32500]) {
+      await expect(
+        readReply(
+          json({ jsonrpc: '2.0', id: 1, error: { code, message: 'SQLITE_ERROR in /srv/app/prod.sqlite' } }),
+          1,
+        ),
+      ).rejects.toThrow(MountedServerFault);
     }
   });
 

@@ -14,18 +14,25 @@ export type UpstreamReply =
   | undefined;
 
 const MAX_MESSAGE = 500;
-const INTERNAL_ERROR = -32603;
 /** Errors whose `data` MCP defines (resource not found: the uri; URL elicitation required). */
 const DATA_CODES: ReadonlySet<number> = new Set([-32002, -32042]);
 
 /**
- * Whether a mounted server's error code is a protocol error meant for the client: JSON-RPC's own
- * and MCP's live in -32768..-32000. Any other code is an exception that brought its own `code`
- * along (gRPC, database drivers, Node system errors all have one, and the SDK sends it on), and
- * its text is as internal as an `Internal error`'s.
+ * The protocol errors a mounted server may pass to the client: JSON-RPC's parse, invalid request,
+ * method not found and invalid params, and MCP's resource not found and URL elicitation required.
+ * Any other code is an internal error (-32603), a transport failure of an SDK (-32000, -32001), or
+ * an exception that brought its own `code` along (gRPC, database drivers, JSON-RPC libraries'
+ * "server error" -32000…-32099), and its text is as internal as an `Internal error`'s; -32000 is
+ * also retired for new servers in 2026-07-28.
  */
-function isProtocolCode(code: number): boolean {
-  return code >= -32768 && code <= -32000 && code !== INTERNAL_ERROR;
+const CLIENT_CODES: ReadonlySet<number> = new Set([-32700, -32600, -32601, -32602, -32002, -32042]);
+
+/**
+ * A mounted server failed inside: answered `ERR_INTERNAL` (with the request id) like any internal
+ * failure, and logged with what it said, which never reaches the client.
+ */
+export class MountedServerFault extends Error {
+  override readonly name = 'MountedServerFault';
 }
 
 /**
@@ -33,8 +40,8 @@ function isProtocolCode(code: number): boolean {
  * streams) of which only the response to `id` counts; notifications before it are dropped, since
  * the boundary answers each request with one JSON body.
  *
- * @throws Error when the answer is not a JSON-RPC response to `id`: a fault of the mounted server,
- *   answered `ERR_INTERNAL` to the client and logged.
+ * @throws MountedServerFault when the answer is not a JSON-RPC response to `id`, or is an error
+ *   that is not a protocol error for the client: answered `ERR_INTERNAL` to the client and logged.
  */
 export async function readReply(response: Response, id: JsonRpcId | undefined): Promise<UpstreamReply> {
   if (id === undefined || response.status === 202) {
@@ -54,7 +61,7 @@ export async function readReply(response: Response, id: JsonRpcId | undefined): 
     const reply = asReply(parsed, id, response.status);
     if (reply) return reply;
   }
-  throw new Error(
+  throw new MountedServerFault(
     `mounted server gave no JSON-RPC response to id ${JSON.stringify(id)} (HTTP ${response.status})`,
   );
 }
@@ -69,9 +76,10 @@ function asReply(value: unknown, id: JsonRpcId, status: number): UpstreamReply |
   }
   const error = msg.error as Record<string, unknown> | null | undefined;
   if (error && typeof error.code === 'number' && Number.isInteger(error.code)) {
-    if (!isProtocolCode(error.code)) {
-      // An exception inside the mounted server: its text may carry internals, so it stays there.
-      return { error: { code: INTERNAL_ERROR, message: 'Internal error' }, status: 200 };
+    if (!CLIENT_CODES.has(error.code)) {
+      // An exception inside the mounted server: its text may carry internals, so it stays here.
+      const text = typeof error.message === 'string' ? error.message.slice(0, 2000) : '';
+      throw new MountedServerFault(`mounted server failed: error ${error.code}: ${text}`);
     }
     // The first line only: a stack trace, if one came along, starts on the second.
     const message =

@@ -4,7 +4,7 @@ import type { Principal } from '../auth/principal.js';
 import type { HeaderReader } from '../core/exchange.js';
 import type { JsonRpcMessage } from '../protocol/envelope.js';
 import { compileMountRules, type MountOptions, type MountRules } from './options.js';
-import { readReply, type UpstreamReply } from './reply.js';
+import { MountedServerFault, readReply, type UpstreamReply } from './reply.js';
 
 /** One request, already authenticated, parsed and classified by the boundary. */
 export interface ForwardRequest {
@@ -43,6 +43,9 @@ export interface SdkMountContext {
  */
 export async function createSdkMount(options: MountOptions, ctx: SdkMountContext): Promise<MountedServer> {
   const rules = compileMountRules(options, ctx.knownScopes, ctx.readScope);
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
+    throw new TypeError('mount.timeoutMs must be a positive integer');
   const { createMcpHandler } = await import('@modelcontextprotocol/server');
   const handler: McpHttpHandler = createMcpHandler(options.server, {
     legacy: 'stateless',
@@ -62,17 +65,37 @@ export async function createSdkMount(options: MountOptions, ctx: SdkMountContext
     },
     async forward({ message, headers, principal, signal }) {
       const body = { jsonrpc: '2.0', id: message.id, method: message.method, params: message.params };
+      // The deadline also aborts the request, so an SDK handler that watches its signal stops.
+      const deadline = new AbortController();
       const request = new Request(ctx.resourceUrl, {
         method: 'POST',
         headers: forwardedHeaders(headers),
         body: JSON.stringify(body),
-        signal,
+        signal: AbortSignal.any([signal, deadline.signal]),
       });
-      const response = await handler.fetch(request, {
-        authInfo: authInfoOf(principal, resource, ctx.resourceMetadataUrl),
-        parsedBody: body,
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          deadline.abort();
+          reject(
+            new MountedServerFault(`mounted server gave no answer to ${message.method} in ${timeoutMs} ms`),
+          );
+        }, timeoutMs);
       });
-      return readReply(response, message.id);
+      try {
+        return await Promise.race([
+          (async () => {
+            const response = await handler.fetch(request, {
+              authInfo: authInfoOf(principal, resource, ctx.resourceMetadataUrl),
+              parsedBody: body,
+            });
+            return readReply(response, message.id);
+          })(),
+          late,
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
     close: () => handler.close(),
   };

@@ -312,6 +312,12 @@ describe('an SDK McpServer mounted behind the boundary', () => {
           },
         );
       });
+      server.registerResource('sqlboom', 'docs://sqlboom', {}, async () => {
+        // A JSON-RPC library's "server error" code (-32000) with a driver's message.
+        throw Object.assign(new Error(`SQLITE_ERROR: no such table ${secret} (/srv/app/data/prod.sqlite)`), {
+          code: -32000,
+        });
+      });
       server.registerPrompt('p', { description: `prompt ${secret}` }, () => ({
         messages: [{ role: 'user', content: { type: 'text', text: `Use ${secret}` } }],
       }));
@@ -335,6 +341,7 @@ describe('an SDK McpServer mounted behind the boundary', () => {
         ['prompts/list', {}, {}],
         ['prompts/get', { name: 'p' }, { 'mcp-name': 'p' }],
         ['resources/read', { uri: 'docs://boom' }, { 'mcp-name': 'docs://boom' }],
+        ['resources/read', { uri: 'docs://sqlboom' }, { 'mcp-name': 'docs://sqlboom' }],
       ];
       for (const [method, params, headers] of calls) {
         const response = await gateway.fetch(
@@ -343,7 +350,7 @@ describe('an SDK McpServer mounted behind the boundary', () => {
         const text = await response.text();
         expect({ method, leaks: leaks(text) }).toEqual({ method, leaks: [] });
         expect(text).toMatch(
-          method === 'resources/read' && params.uri === 'docs://boom' ? /"error"/ : /"result"/,
+          method === 'resources/read' && String(params.uri).includes('boom') ? /"error"/ : /"result"/,
         );
       }
       // The failure with a code of its own is an internal error, not the mounted server's text.
@@ -356,8 +363,45 @@ describe('an SDK McpServer mounted behind the boundary', () => {
           { headers: { 'mcp-name': 'docs://boom' } },
         ),
       );
-      const body = (await boom.json()) as { error: { code: number; message: string } };
-      expect(body.error).toMatchObject({ code: -32603, message: 'Internal error' });
+      const body = (await boom.json()) as {
+        error: { code: number; message: string; data: { code: string; requestId: string } };
+      };
+      // As any internal failure: 500, a generic error and the request id the log line carries.
+      expect(boom.status).toBe(500);
+      expect(body.error).toMatchObject({ code: -32603, data: { code: 'ERR_INTERNAL' } });
+      expect(body.error.data.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('answers an internal error when the mounted server does not answer in time (a result it cannot serialize)', async () => {
+    const stuck = () => {
+      const server = new McpServer({ name: 'stuck', version: '1' });
+      server.registerTool('count', { description: 'Counts' }, async () => ({
+        content: [{ type: 'text', text: 'n' }],
+        structuredContent: { n: 10n },
+      }));
+      return server;
+    };
+    const gateway = await createRampart({
+      config: { storage: { dataDir }, audit: { enabled: false } },
+      mount: { server: stuck, tools: { count: 'mcp:read' }, timeoutMs: 300 },
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      // Before the deadline existed this call never came back (the test's own timeout ended it).
+      const response = await gateway.fetch(
+        modernRequest('http://127.0.0.1:8787/mcp', keys.reader, 'tools/call', {
+          name: 'count',
+          arguments: {},
+        }),
+      );
+      const body = (await response.json()) as {
+        error: { code: number; data: { code: string; requestId: string } };
+      };
+      expect(response.status).toBe(500);
+      expect(body.error).toMatchObject({ code: -32603, data: { code: 'ERR_INTERNAL' } });
     } finally {
       await gateway.close();
     }
