@@ -264,6 +264,7 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
       response = errorResponse(error, {
         requestId: record.requestId,
         rpcId: record.rpcId,
+        protocolVersion: request.headers.get('mcp-protocol-version'),
         resourceMetadataUrl: options.resourceMetadataUrl,
         challengeScopes: options.challengeScopes,
         headers: {

@@ -11,7 +11,16 @@ export interface ErrorResponseContext {
   /** Scopes named in a 401 challenge. */
   readonly challengeScopes: readonly string[];
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * The request's `MCP-Protocol-Version` header, when it has one. A client of a revision before
+   * 2026-07-28 does not know the codes that revision reserved (-32020..-32099): it gets the classic
+   * Invalid Request (-32600) for them; the HTTP status and `data.code` still say which error it was.
+   */
+  readonly protocolVersion?: string | null | undefined;
 }
+
+/** The first revision whose error codes -32020..-32099 a client may know. */
+const RESERVED_CODES_SINCE = '2026-07-28';
 
 /**
  * The one place that turns an error into a wire response: a JSON-RPC error body (with the request
@@ -29,7 +38,7 @@ export function errorResponse(error: unknown, ctx: ErrorResponseContext): Reply 
     jsonrpc: '2.0',
     ...(ctx.rpcId !== undefined ? { id: ctx.rpcId } : {}),
     error: {
-      code: err.info.rpc,
+      code: rpcCodeFor(err.info.rpc, ctx.protocolVersion),
       message: err.message,
       data: { ...err.data, code: err.code, requestId: ctx.requestId },
     },
@@ -65,4 +74,10 @@ function challengeFor(err: RampartError, ctx: ErrorResponseContext): string | un
     default:
       return undefined;
   }
+}
+
+/** The JSON-RPC code for a client of `version`: revisions are dates, so they compare as strings. */
+function rpcCodeFor(code: number, version: string | null | undefined): number {
+  const older = version === undefined || version === null || version < RESERVED_CODES_SINCE;
+  return older && code <= -32020 && code >= -32099 ? -32600 : code;
 }

@@ -338,6 +338,29 @@ describe('MCP 2026-07-28 rules', () => {
     });
   });
 
+  it('gives a 2025-era client the classic -32600 for the codes 2026-07-28 reserved', async () => {
+    const mismatch = legacyRequest(
+      server.mcpUrl,
+      server.keys.admin,
+      'tools/call',
+      { name: 'whoami', arguments: {} },
+      { version: '2025-06-18', headers: { 'mcp-method': 'tools/list' } },
+    );
+    const res = await fetch(mismatch);
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toMatchObject({
+      code: -32600,
+      data: { code: 'ERR_PROTOCOL_HEADER_MISMATCH' },
+    });
+    const old = legacyRequest(server.mcpUrl, server.keys.reader, 'tools/list', {}, { version: '2024-11-05' });
+    const unsupported = await fetch(old);
+    expect(unsupported.status).toBe(400);
+    expect((await unsupported.json()).error).toMatchObject({
+      code: -32600,
+      data: { code: 'ERR_PROTOCOL_UNSUPPORTED_VERSION' },
+    });
+  });
+
   it('answers an unknown method with 404 -32601', async () => {
     const res = await fetch(modernRequest(server.mcpUrl, server.keys.reader, 'resources/list'));
     expect(res.status).toBe(404);
