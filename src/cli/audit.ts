@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { auditLogPath, loadCheckpointKey } from '../audit/open.js';
-import { type AuditFilter, followRecords, matchesFilter, tailRecords } from '../audit/read.js';
+import { type AuditFilter, followRecords, matchesFilter, tailAuditLog } from '../audit/read.js';
 import type { AuditRecord } from '../audit/record.js';
 import { auditLogFiles, type VerifyReport, verifyAuditFiles } from '../audit/verify.js';
 import { parseCommand } from './args.js';
@@ -86,7 +86,13 @@ export async function auditCommand(argv: string[]): Promise<void> {
       if (header) printTable(rows, COLUMNS);
       else for (const r of rows) process.stdout.write(`${COLUMNS.map((c) => formatCell(r[c])).join('  ')}\n`);
     };
-    print(await tailRecords(file, filter, count), true);
+    const tail = await tailAuditLog(file, filter, count);
+    print(tail.records, true);
+    if (tail.truncated) {
+      process.stderr.write(
+        `note: stopped after reading ${Math.round(tail.bytesScanned / 2 ** 20)} MiB of the log with ${tail.records.length} of ${count} records found; older records were not searched\n`,
+      );
+    }
     if (values.follow) {
       const stop = followRecords(file, statSync(file).size, (records) =>
         print(

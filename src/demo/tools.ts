@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { tailRecords } from '../audit/read.js';
+import { tailAuditLog } from '../audit/read.js';
 import { createFileSandbox } from '../data/files/index.js';
 import { createOwnedTables } from '../data/sql/index.js';
 import { defineTool, type Tool } from '../tools/index.js';
@@ -111,7 +111,7 @@ function auditTailTool(file: string): Tool {
   return defineTool({
     name: 'audit_tail',
     description:
-      'Shows the latest audit records, optionally only one outcome, tool or principal. Admins only.',
+      'Shows the latest audit records, optionally only one outcome, tool or principal. Reads back at most 64 MiB of the log (scanLimitReached: true when it stopped there with fewer records). Admins only.',
     scope: 'mcp:admin',
     roles: ['admin'],
     readOnly: true,
@@ -121,8 +121,10 @@ function auditTailTool(file: string): Tool {
       tool: z.string().max(128).optional(),
       principal: z.string().max(256).optional(),
     }),
-    handler: async ({ lines, outcome, tool, principal }) => ({
-      records: await tailRecords(file, { outcome, tool, principal }, lines),
-    }),
+    handler: async ({ lines, outcome, tool, principal }) => {
+      const { records, truncated } = await tailAuditLog(file, { outcome, tool, principal }, lines);
+      // The read stops at a byte limit (64 MiB): older matching records may lie beyond it.
+      return { records, scanLimitReached: truncated };
+    },
   });
 }
