@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -98,10 +99,52 @@ describe('/metrics', () => {
     expect(text).toMatch(
       /rampart_request_duration_seconds_bucket\{le="[^"]+",tool="echo",outcome="allow"\} 1/,
     );
-    expect(text).toMatch(/rampart_requests_total\{event="auth.failure",outcome="deny"\} 5/);
+    // Five guesses at /mcp and the anonymous /metrics request of the test before.
+    expect(text).toMatch(/rampart_requests_total\{event="auth.failure",outcome="deny"\} 6/);
     // Bounded labels only: no address, subject or key in any series.
     expect(text).not.toContain('192.0.2.66');
     expect(text).not.toContain(keys.reader);
+  });
+
+  it('counts failed credentials against the address budget, and audits and detects refusals', async () => {
+    const guarded = await createRampart({
+      tools: [echo],
+      config: {
+        storage: { dataDir },
+        audit: { file: join(dataDir, 'metrics-guard.log') },
+        rateLimit: { failedAuthPerIp: '5/min' },
+        detection: { authFailuresPerIp: { count: 3, windowSeconds: 60 } },
+      },
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const res = await guarded.fetch(
+          new Request(`${BASE}/metrics`, { headers: { authorization: `Bearer rmp_guess${i}` } }),
+          { remoteAddress: '192.0.2.77' },
+        );
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+      const denied = await guarded.fetch(
+        new Request(`${BASE}/metrics`, { headers: { authorization: `Bearer ${keys.reader}` } }),
+        { remoteAddress: '192.0.2.78' },
+      );
+      expect(denied.status).toBe(403);
+      await guarded.audit?.flush();
+      const records = readFileSync(join(dataDir, 'metrics-guard.log'), 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      const events = records.map((r) => `${r.event} ${r.method ?? r.reason}`);
+      expect(events.filter((e) => e === 'auth.failure GET /metrics')).toHaveLength(5);
+      expect(events.filter((e) => e === 'rate.limited GET /metrics')).toHaveLength(3);
+      expect(events).toContain('authz.denied GET /metrics');
+      expect(events).toContain('alert auth_failures');
+    } finally {
+      await guarded.close();
+    }
   });
 
   it('labels a series with a tool name only once that tool has run: not for notifications or unknown tools', async () => {
@@ -135,6 +178,14 @@ describe('/metrics', () => {
       const res = await fetch(running.metricsUrl as string);
       expect(res.status).toBe(200);
       expect(await res.text()).toContain('# TYPE rampart_requests_total counter');
+      // A page whose name was rebound to 127.0.0.1 sends its own name as Host: refused.
+      const rebound = await new Promise<number>((resolve, reject) => {
+        get(running.metricsUrl as string, { headers: { host: 'evil.example:9464' } }, (r) => {
+          r.resume();
+          resolve(r.statusCode ?? 0);
+        }).on('error', reject);
+      });
+      expect(rebound).toBe(403);
     } finally {
       await running.close();
     }

@@ -21,6 +21,7 @@ import { rateLimiterFromConfig } from '../ratelimit/from-config.js';
 import { sanitizerFromConfig } from '../sanitize/from-config.js';
 import type { Tool } from '../tools/define-tool.js';
 import { createAccessLog } from './access-log.js';
+import { createAdminRouteGuard } from './admin-route-guard.js';
 import { ConfigError } from './errors.js';
 import { fromFetchRequest, type InboundRequest, type Reply, toResponse } from './exchange.js';
 import { createLogWriter } from './log-writer.js';
@@ -274,8 +275,15 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
       registry: metrics.registry,
       path: config.metrics.path,
       scope: knownScopes.has('mcp:admin') ? 'mcp:admin' : (authorization.scopes.at(-1) as string),
-      authenticate,
-      hierarchy,
+      guard: createAdminRouteGuard({
+        authenticate,
+        hierarchy,
+        clientIp,
+        rateLimiter,
+        audit,
+        observe,
+        onAuditError: (err) => logger.error({ err }, 'audit record not stored'),
+      }),
       resourceMetadataUrl: metadataUrl,
     },
   });

@@ -1,9 +1,7 @@
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Authenticate } from '../auth/authenticate.js';
-import type { ScopeHierarchy } from '../authz/scopes.js';
-import { RampartError } from './errors.js';
+import type { AdminRouteGuard } from './admin-route-guard.js';
 import { toResponse } from './exchange.js';
 import { errorResponse } from './respond.js';
 
@@ -23,8 +21,8 @@ export interface RoutesOptions {
         readonly registry: Registry;
         readonly path: string;
         readonly scope: string;
-        readonly authenticate: Authenticate;
-        readonly hierarchy: ScopeHierarchy;
+        /** Authenticates and authorizes within the failed-attempt budget, reporting refusals. */
+        readonly guard: AdminRouteGuard;
         readonly resourceMetadataUrl: string;
       }
     | undefined;
@@ -67,12 +65,10 @@ export function createRoutes(options: RoutesOptions): Hono<{ Bindings: { remoteA
     app.get(metrics.path, async (c) => {
       const requestId = crypto.randomUUID();
       try {
-        const principal = await metrics.authenticate(c.req.raw.headers);
-        if (!metrics.hierarchy.satisfies(principal.scopes, metrics.scope)) {
-          throw new RampartError('ERR_AUTHZ_INSUFFICIENT_SCOPE', {
-            data: { requiredScopes: [metrics.scope] },
-          });
-        }
+        await metrics.guard(c.req.raw.headers, c.env?.remoteAddress, metrics.scope, {
+          method: `GET ${metrics.path}`,
+          requestId,
+        });
         return new Response(await metrics.registry.metrics(), {
           headers: { ...baseHeaders, 'content-type': metrics.registry.contentType },
         });

@@ -228,6 +228,12 @@ async function listenForMetrics(rampart: Rampart): Promise<Server | undefined> {
       res.writeHead(404).end();
       return;
     }
+    // Loopback names only: a web page whose name was rebound to 127.0.0.1 (DNS rebinding) would
+    // otherwise read this unauthenticated listener from the user's browser.
+    if (!isLoopbackHost(hostWithoutPort(req.headers.host ?? ''))) {
+      res.writeHead(403).end();
+      return;
+    }
     registry.metrics().then(
       (text) =>
         res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' }).end(text),
@@ -254,4 +260,10 @@ function isPath(target: string | undefined, path: string): boolean {
   }
   // Absolute-form targets are rare (proxies); let the full router decide.
   return false;
+}
+
+/** `example.com:9464` → `example.com`; `[::1]:9464` → `[::1]`. */
+function hostWithoutPort(host: string): string {
+  const end = host.startsWith('[') ? host.indexOf(']') + 1 : host.lastIndexOf(':');
+  return end > 0 ? host.slice(0, end) : host;
 }
