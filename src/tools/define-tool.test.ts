@@ -81,6 +81,56 @@ describe('toToolResult', () => {
       { content: [{ type: 'text', text: 'x' }], isError: true },
       { content: [{ type: 'text', text: 'x' }], isError: true },
     ],
+    [
+      'result with every kind of block',
+      {
+        content: [
+          { type: 'image', data: 'AA==', mimeType: 'image/png' },
+          { type: 'audio', data: 'AA==', mimeType: 'audio/wav' },
+          { type: 'resource_link', uri: 'a://b', name: 'b' },
+          { type: 'resource', resource: { uri: 'a://b', text: 't' } },
+        ],
+        structuredContent: { n: 1 },
+      },
+      {
+        content: [
+          { type: 'image', data: 'AA==', mimeType: 'image/png' },
+          { type: 'audio', data: 'AA==', mimeType: 'audio/wav' },
+          { type: 'resource_link', uri: 'a://b', name: 'b' },
+          { type: 'resource', resource: { uri: 'a://b', text: 't' } },
+        ],
+        structuredContent: { n: 1 },
+      },
+    ],
+    // Not results, though they have `content`: data, which the client can take.
+    [
+      'a row with a content column',
+      { id: 1, content: [1, null] },
+      {
+        content: [{ type: 'text', text: '{"id":1,"content":[1,null]}' }],
+        structuredContent: { id: 1, content: [1, null] },
+      },
+    ],
+    [
+      'a block of an unknown type',
+      { content: [{ type: 'evil' }] },
+      {
+        content: [{ type: 'text', text: '{"content":[{"type":"evil"}]}' }],
+        structuredContent: { content: [{ type: 'evil' }] },
+      },
+    ],
+    [
+      'structuredContent that is not an object',
+      { content: [], structuredContent: 42 },
+      {
+        content: [{ type: 'text', text: '{"content":[],"structuredContent":42}' }],
+        structuredContent: { content: [], structuredContent: 42 },
+      },
+    ],
+    ['a number', 42, { content: [{ type: 'text', text: '42' }] }],
+    ['a boolean', true, { content: [{ type: 'text', text: 'true' }] }],
+    ['null', null, { content: [{ type: 'text', text: 'null' }] }],
+    ['nothing', undefined, { content: [] }],
   ])('%s', (_n, value, expected) => {
     expect(toToolResult(value as never)).toEqual(expected);
   });

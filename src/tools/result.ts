@@ -1,8 +1,17 @@
 import type { ToolResult, ToolReturn } from './define-tool.js';
 
-/** Normalises what a handler returned into an MCP tool result. */
+/**
+ * Normalises what a handler returned into an MCP tool result. A value is taken as a finished result
+ * only when it is one (every `content` item a content block, `structuredContent` an object); any
+ * other object is data, even one with a `content` field (a database row, say): sent as structured
+ * content with its JSON as text, never as a result the client would reject.
+ */
 export function toToolResult(value: ToolReturn): ToolResult {
   if (typeof value === 'string') return { content: [{ type: 'text', text: value }] };
+  // Outside the handler's type, but JavaScript allows it: nothing, or a bare number or boolean.
+  if (value === undefined) return { content: [] };
+  if (value === null || typeof value !== 'object')
+    return { content: [{ type: 'text', text: String(value) }] };
   if (Array.isArray(value)) return { content: [{ type: 'text', text: JSON.stringify(value) }] };
   if (isToolResult(value)) return value;
   // A plain object: structured content, with its JSON as text for clients that read text only.
@@ -18,7 +27,39 @@ export function toolError(text: string): ToolResult {
 }
 
 function isToolResult(value: object): value is ToolResult {
-  return Array.isArray((value as { content?: unknown }).content);
+  const { content, structuredContent, isError } = value as Record<string, unknown>;
+  return (
+    Array.isArray(content) &&
+    content.every(isContentBlock) &&
+    (structuredContent === undefined || isObject(structuredContent)) &&
+    (isError === undefined || typeof isError === 'boolean')
+  );
+}
+
+/** Whether an item is one of MCP's content blocks, with the fields its type requires. */
+function isContentBlock(item: unknown): boolean {
+  if (!isObject(item)) return false;
+  switch (item.type) {
+    case 'text':
+      return typeof item.text === 'string';
+    case 'image':
+    case 'audio':
+      return typeof item.data === 'string' && typeof item.mimeType === 'string';
+    case 'resource_link':
+      return typeof item.uri === 'string' && typeof item.name === 'string';
+    case 'resource': {
+      const r = item.resource;
+      return (
+        isObject(r) && typeof r.uri === 'string' && (typeof r.text === 'string' || typeof r.blob === 'string')
+      );
+    }
+    default:
+      return false;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /**
