@@ -86,8 +86,10 @@ export function createRoutes(options: RoutesOptions): Hono<{ Bindings: { remoteA
   }
   app.notFound(() => json({ error: 'not_found' }, 404, baseHeaders));
   app.onError((err) => {
-    logger.error({ err }, 'unhandled error');
-    return json({ error: 'server_error' }, 500, baseHeaders);
+    // Nothing of the failure for the client; the request id finds its line in the server log.
+    const requestId = crypto.randomUUID();
+    logger.error({ reqId: requestId, err }, 'unhandled error');
+    return json({ error: 'server_error', request_id: requestId }, 500, baseHeaders);
   });
   return app;
 }

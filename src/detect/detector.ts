@@ -122,7 +122,11 @@ export function createDetector(
       const p = entry.principal;
       const principal = p ? `${p.iss}|${p.sub}` : undefined;
       const principalId = p ? `${p.iss.length}:${p.iss}|${p.sub}` : '';
-      const ip = entry.ip === undefined ? undefined : addressBucket(entry.ip);
+      // Only refusals are counted by address: most entries never need the bucket.
+      const ip =
+        entry.ip === undefined || (entry.event !== 'auth.failure' && entry.event !== 'rate.limited')
+          ? undefined
+          : addressBucket(entry.ip);
       if (entry.event === 'auth.failure' && ip && thresholds.authFailuresPerIp) {
         count('auth_failures', 'ip', ip, ip, thresholds.authFailuresPerIp);
       } else if (isDenial(entry) && principal && thresholds.deniedPerPrincipal) {

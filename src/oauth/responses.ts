@@ -22,9 +22,14 @@ export function oauthJson(
 
 /**
  * The one mapper from errors to OAuth error responses (RFC 6749 §5.2). An {@link OAuthError}
- * gives its code and description; anything else is a `server_error` with no detail.
+ * gives its code and description; anything else is a `server_error` with no detail but the
+ * request id, when given.
  */
-export function oauthErrorResponse(error: unknown, baseHeaders: Readonly<Record<string, string>>): Response {
+export function oauthErrorResponse(
+  error: unknown,
+  baseHeaders: Readonly<Record<string, string>>,
+  requestId?: string,
+): Response {
   if (error instanceof OAuthError) {
     const extra: Record<string, string> =
       error.error === 'invalid_client' && error.status === 401
@@ -37,7 +42,9 @@ export function oauthErrorResponse(error: unknown, baseHeaders: Readonly<Record<
       extra,
     );
   }
-  return oauthJson({ error: 'server_error', error_description: 'internal error' }, 500, baseHeaders);
+  // The request id is the one in the server log's line for this failure.
+  const description = requestId ? `internal error (request id ${requestId})` : 'internal error';
+  return oauthJson({ error: 'server_error', error_description: description }, 500, baseHeaders);
 }
 
 /** Reads an `application/x-www-form-urlencoded` body with a size cap; repeated parameters are refused (RFC 6749 §3.1). */

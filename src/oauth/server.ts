@@ -196,7 +196,9 @@ export async function createAuthorizationServer(
         return await handler(c.req.raw);
       } catch (error) {
         if (!(error instanceof OAuthError) || error.status >= 500) {
-          options.logger.error({ err: error }, 'oauth endpoint failed');
+          const requestId = crypto.randomUUID();
+          options.logger.error({ reqId: requestId, err: error }, 'oauth endpoint failed');
+          return oauthErrorResponse(error, options.baseHeaders, requestId);
         }
         return oauthErrorResponse(error, options.baseHeaders);
       }
