@@ -179,12 +179,6 @@ const rateLimitSchema = z
       .nullable()
       .default('30/min')
       .describe('Rejected credentials per client address before it is refused outright (null: no limit)'),
-    anonymousPerIp: rate
-      .nullable()
-      .default('300/min')
-      .describe(
-        'Requests without a credential per client address (the 401 that starts OAuth discovery); each is audited (null: no limit)',
-      ),
     maxKeys: z
       .number()
       .int()

@@ -23,8 +23,7 @@ export type AuthGate = (
  *   with a fresh token is not guessing), and a good credential passes even when its burst used the
  *   budget up; a rejected one is then answered with the refusal.
  * - A credential rejected at once is charged then.
- * - No credential is not a guess: it is charged to the address's budget of requests without one
- *   (`anonymousPerIp`), not to its failed attempts. An outage (key store, JWKS) is not charged.
+ * - No credential, or an outage (key store, JWKS), is not a guess and is not charged.
  *
  * @throws RampartError `ERR_RATE_LIMITED` when refused, or the authentication error.
  */
@@ -37,9 +36,6 @@ export function createAuthGate(limiter: RateLimiter): AuthGate {
   async function rejectedAtOnce(ip: string, error: unknown): Promise<never> {
     if (isCredentialRejection(error)) {
       const charged = limiter.chargeAuthAttempt(ip); // throws the refusal when out of budget
-      if (charged instanceof Promise) await charged;
-    } else if (isMissingCredential(error)) {
-      const charged = limiter.takeAnonymous(ip);
       if (charged instanceof Promise) await charged;
     }
     throw error;
@@ -75,7 +71,6 @@ export function createAuthGate(limiter: RateLimiter): AuthGate {
       // A rejected credential's attempt stays charged; anything else was no guess.
       if (isCredentialRejection(error)) throw overBudget ?? error;
       if (attempt) limiter.refundAuthAttempt(ip, attempt);
-      if (isMissingCredential(error)) await limiter.takeAnonymous(ip);
       throw error;
     } finally {
       if (release(checking, key) === 0) release(inFlight, ip);
@@ -93,11 +88,6 @@ export function createAuthGate(limiter: RateLimiter): AuthGate {
     const checked = limiter.checkAuthBudget(ip);
     return checked ? checked.then(() => authenticated) : authenticated;
   };
-}
-
-/** No credential at all: the 401 that starts OAuth discovery, with a budget of its own. */
-function isMissingCredential(error: unknown): boolean {
-  return error instanceof RampartError && error.code === 'ERR_AUTH_REQUIRED';
 }
 
 /** Whether an error is a rate-limit refusal (HTTP 429). */

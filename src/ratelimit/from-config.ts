@@ -53,7 +53,6 @@ export async function rateLimiterFromConfig(
       perTool: rate(settings.perTool),
       tools: rates,
       failedAuthPerIp: rate(settings.failedAuthPerIp),
-      anonymousPerIp: rate(settings.anonymousPerIp),
     },
     stores,
   );

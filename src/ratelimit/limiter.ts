@@ -16,11 +16,6 @@ export interface RateLimits {
   readonly tools: ReadonlyMap<string, Rate>;
   /** Rejected credentials per client address (an IPv6 client's /64), charged before authentication. */
   readonly failedAuthPerIp: Rate | undefined;
-  /**
-   * Requests without a credential per client address (an IPv6 client's /64). Each is a 401 and an
-   * audit record, so unlimited they were a free way to fill the disk. Optional: none by default.
-   */
-  readonly anonymousPerIp?: Rate | undefined;
 }
 
 /**
@@ -54,12 +49,6 @@ export interface RateLimiter {
    * over-admit; one that fails leaves the attempt charged (fail closed).
    */
   refundAuthAttempt(ip: string, attempt: AuthAttempt): void;
-  /**
-   * Charges the client address for one request that carried no credential.
-   *
-   * @throws RampartError `ERR_RATE_LIMITED` when refused, `ERR_UNAVAILABLE` when the store fails.
-   */
-  takeAnonymous(ip: string): void | Promise<void>;
   /** Charges the principal for one request. */
   takePrincipal(principal: Principal): void | Promise<void>;
   /** Charges the principal for one call of `tool`. */
@@ -95,8 +84,7 @@ export function isCredentialRejection(error: unknown): boolean {
  * Builds the limiter over its stores: one for every kind (Redis), or one per kind
  * ({@link RateLimitStores}; memory). Keys are prefixed by kind so the budgets never mix: `p|` per
  * principal (issuer and subject, so API keys, tokens and sessions of one user share it), `t|` per
- * principal and tool, `a|` failed authentication and `n|` requests without a credential, per client
- * address (IPv6: per /64).
+ * principal and tool, `a|` failed authentication per client address (IPv6: per /64).
  *
  * @param now - the clock in ms; by default {@link monotonicNow}, which never steps back.
  */
@@ -139,10 +127,6 @@ export function createRateLimiter(
       if (!failedAuth) return;
       const refunded = clients.refund(clientKey(ip), failedAuth, attempt);
       if (refunded instanceof Promise) refunded.catch(ignore);
-    },
-    takeAnonymous(ip) {
-      if (limits.anonymousPerIp)
-        return enforce(clients.take(`n|${addressBucket(ip)}`, limits.anonymousPerIp, now()));
     },
     takePrincipal(principal) {
       if (limits.perPrincipal)
