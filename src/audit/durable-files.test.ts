@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config/index.js';
-import { createFileOnce, syncDirectory } from './durable-files.js';
+import { createFileOnce, makeDirectoryDurably, syncDirectory } from './durable-files.js';
 import { loadCheckpointKey } from './open.js';
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'rampart-durable-files-'));
@@ -25,6 +25,16 @@ describe('createFileOnce', () => {
     expect(createFileOnce(path, 'other', 0o600)).toBe(false);
     expect(readFileSync(path, 'utf8')).toBe('kept');
     expect(readdirSync(dir)).toEqual(['key']);
+  });
+});
+
+describe('makeDirectoryDurably', () => {
+  it('makes missing directories, with their mode, and leaves existing ones', () => {
+    const dir = join(scratch(), 'a', 'b');
+    makeDirectoryDurably(dir, 0o700);
+    expect(statSync(dir).isDirectory()).toBe(true);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(() => makeDirectoryDurably(dir, 0o700)).not.toThrow();
   });
 });
 

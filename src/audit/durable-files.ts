@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -53,7 +53,12 @@ export function createFileOnce(path: string, content: string, mode: number): boo
     try {
       linkSync(temp, path);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      // A file system without hard links (some network and FUSE mounts): an exclusive create,
+      // which another process may read before it is written.
+      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS')
+        return createExclusive(path, content, mode);
       throw error;
     }
     syncDirectory(dirname(path));
@@ -61,4 +66,31 @@ export function createFileOnce(path: string, content: string, mode: number): boo
   } finally {
     unlinkSync(temp);
   }
+}
+
+function createExclusive(path: string, content: string, mode: number): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  syncDirectory(dirname(path));
+  return true;
+}
+
+/**
+ * `mkdir -p` whose new directories' names are on disk too: the parent of the first one made is
+ * synced (the others are inside it, made by this call, and synced when a file is made in them).
+ */
+export function makeDirectoryDurably(dir: string, mode: number): void {
+  const made = mkdirSync(dir, { recursive: true, mode });
+  if (made !== undefined) syncDirectory(dirname(made));
 }

@@ -11,7 +11,7 @@ import {
 import { type FileHandle, open as openAsync } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { type ChainHead, checkpointEntry, encodeEntry, GENESIS, sealRecord } from './chain.js';
-import { syncDirectory } from './durable-files.js';
+import { makeDirectoryDurably, syncDirectory } from './durable-files.js';
 import { FileLock } from './file-lock.js';
 import { grow, PendingRecords } from './pending.js';
 import type { AuditSink } from './sink.js';
@@ -63,7 +63,8 @@ export async function openFileSink(options: FileSinkOptions): Promise<AuditSink>
   const { path, mode } = options;
   const lock = new FileLock(path, options.lockTimeoutMs ?? 10_000);
   const every = options.checkpointEvery ?? 1000;
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (mode === 'durable') makeDirectoryDurably(dirname(path), 0o700);
+  else mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   // Durable: O_DSYNC makes each write return once its data is on disk, as a write and an fdatasync
   // would, in one trip to the thread pool instead of two. Under load each trip waits for the event
   // loop to finish a turn of requests, so this halves the wait of a group commit (bench/run.mjs,

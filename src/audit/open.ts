@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/index.js';
 import { ConfigError } from '../core/errors.js';
 import { defaultSecretSources, resolveSecret } from '../secrets/index.js';
-import { createFileOnce } from './durable-files.js';
+import { createFileOnce, makeDirectoryDurably } from './durable-files.js';
 import { openFileSink } from './file-sink.js';
 import type { AuditSink } from './sink.js';
 import { openStdoutSink } from './stdout-sink.js';
@@ -29,7 +29,7 @@ export async function loadCheckpointKey(config: ResolvedConfig): Promise<Buffer>
   }
   const path = join(config.storage.dataDir, 'audit.key');
   if (!existsSync(path)) {
-    mkdirSync(config.storage.dataDir, { recursive: true, mode: 0o700 });
+    makeDirectoryDurably(config.storage.dataDir, 0o700);
     createFileOnce(path, randomBytes(32).toString('base64url'), 0o600);
   }
   const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'utf8');

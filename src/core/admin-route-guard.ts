@@ -4,9 +4,8 @@ import type { AuditSink } from '../audit/sink.js';
 import type { Authenticate } from '../auth/authenticate.js';
 import type { Principal } from '../auth/principal.js';
 import type { ScopeHierarchy } from '../authz/scopes.js';
-import { createAuthGate } from '../ratelimit/auth-gate.js';
+import type { AuthGate } from '../ratelimit/auth-gate.js';
 import type { ClientIpResolver } from '../ratelimit/client-ip.js';
-import type { RateLimiter } from '../ratelimit/limiter.js';
 import { RampartError } from './errors.js';
 
 /** What {@link createAdminRouteGuard} checks with, and where it reports refusals. */
@@ -14,7 +13,8 @@ export interface AdminRouteGuardOptions {
   readonly authenticate: Authenticate;
   readonly hierarchy: ScopeHierarchy;
   readonly clientIp: ClientIpResolver;
-  readonly rateLimiter?: RateLimiter | undefined;
+  /** The failed-authentication budget, shared with the MCP endpoint. */
+  readonly authGate?: AuthGate | undefined;
   readonly audit?: AuditSink | undefined;
   readonly observe?: ((entry: AuditEntry, facts: RequestFacts) => void) | undefined;
   /** Told when a refusal's record could not be stored (the refusal stands). */
@@ -28,7 +28,7 @@ export interface AdminRouteGuardOptions {
  * unmetered oracle for guessing or sorting stolen keys (401 for a dead one, 403 for a live one).
  */
 export function createAdminRouteGuard(options: AdminRouteGuardOptions) {
-  const gate = options.rateLimiter ? createAuthGate(options.rateLimiter) : undefined;
+  const gate = options.authGate;
 
   function report(facts: RequestFacts): void {
     const entry = requestEntry(facts);

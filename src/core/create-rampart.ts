@@ -16,6 +16,7 @@ import { createSdkMount } from '../mount/sdk-mount.js';
 import { authorizationServerFromConfig } from '../oauth/from-config.js';
 import { createDispatcher } from '../protocol/dispatch.js';
 import { createSessionStore } from '../protocol/sessions.js';
+import { createAuthGate } from '../ratelimit/auth-gate.js';
 import { createClientIpResolver } from '../ratelimit/client-ip.js';
 import { rateLimiterFromConfig } from '../ratelimit/from-config.js';
 import { sanitizerFromConfig } from '../sanitize/from-config.js';
@@ -236,6 +237,8 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
   const { metrics, observe } = detectionFromConfig(config, { logger, audit });
   const authenticate = createAuthenticator(verifiers);
 
+  // One failed-authentication budget for every route that checks credentials.
+  const authGate = rateLimiter ? createAuthGate(rateLimiter) : undefined;
   const mcp = createMcpEndpoint({
     originPolicy,
     authenticate,
@@ -251,6 +254,7 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
     accessLog: config.logging.requests ? createAccessLog(logger, destination) : undefined,
     clientIp,
     rateLimiter,
+    authGate,
     audit,
     observe,
   });
@@ -279,7 +283,7 @@ export async function createRampart(options: RampartOptions): Promise<Rampart> {
         authenticate,
         hierarchy,
         clientIp,
-        rateLimiter,
+        authGate,
         audit,
         observe,
         onAuditError: (err) => logger.error({ err }, 'audit record not stored'),

@@ -9,7 +9,7 @@ import { classifyRequest } from '../protocol/classify.js';
 import type { Dispatch, OutcomeListener } from '../protocol/dispatch.js';
 import { type JsonRpcMessage, parseEnvelope } from '../protocol/envelope.js';
 import type { SessionStore } from '../protocol/sessions.js';
-import { createAuthGate, isRateLimited } from '../ratelimit/auth-gate.js';
+import { type AuthGate, createAuthGate, isRateLimited } from '../ratelimit/auth-gate.js';
 import type { ClientIpResolver } from '../ratelimit/client-ip.js';
 import type { RateLimiter } from '../ratelimit/limiter.js';
 import { type JsonLimits, parseJsonBody } from '../validation/json.js';
@@ -38,6 +38,11 @@ export interface McpEndpointOptions {
   readonly accessLog: AccessLog | undefined;
   /** Finds the client address (socket, or X-Forwarded-For past trusted proxies). */
   readonly clientIp: ClientIpResolver;
+  /**
+   * The failed-authentication budget around credential checks; by default one over `rateLimiter`.
+   * Give the one other routes that check credentials share, so its in-flight bookkeeping is one.
+   */
+  readonly authGate?: AuthGate | undefined;
   readonly rateLimiter: RateLimiter | undefined;
   /** The audit trail; a durable sink holds each answer until its record is stored. */
   readonly audit: AuditSink | undefined;
@@ -90,7 +95,8 @@ const PEEK_BYTES = 64 * 1024;
  */
 export function createMcpEndpoint(options: McpEndpointOptions) {
   const { logger } = options;
-  const authGate = options.rateLimiter ? createAuthGate(options.rateLimiter) : undefined;
+  const authGate =
+    options.authGate ?? (options.rateLimiter ? createAuthGate(options.rateLimiter) : undefined);
   const jsonHeaders: Record<string, string> = Object.freeze({
     ...options.baseHeaders,
     'content-type': 'application/json',

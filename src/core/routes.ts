@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { AdminRouteGuard } from './admin-route-guard.js';
+import { RampartError } from './errors.js';
 import { toResponse } from './exchange.js';
 import { errorResponse } from './respond.js';
 
@@ -73,6 +74,9 @@ export function createRoutes(options: RoutesOptions): Hono<{ Bindings: { remoteA
           headers: { ...baseHeaders, 'content-type': metrics.registry.contentType },
         });
       } catch (error) {
+        if (!(error instanceof RampartError) || error.status >= 500) {
+          logger.error({ reqId: requestId, err: error }, 'metrics failed');
+        }
         return toResponse(
           errorResponse(error, {
             requestId,

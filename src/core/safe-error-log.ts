@@ -8,13 +8,22 @@ import pino, { type Logger } from 'pino';
  * runs first and, when it throws, what can be read is logged instead.
  */
 export function withSafeErrorLogging(logger: Logger): Logger {
-  return logger.child({}, { serializers: { err: serializeError } });
+  // The caller's own `err` serializer (one that scrubs, say) stays in charge; this only catches.
+  const own = (logger as unknown as Record<symbol, Record<string, unknown> | undefined>)[
+    pino.symbols.serializersSym
+  ]?.err;
+  const serialize =
+    typeof own === 'function' ? (own as (value: unknown) => unknown) : pino.stdSerializers.err;
+  return logger.child({}, { serializers: { err: (value: unknown) => serializeError(value, serialize) } });
 }
 
-/** pino's error serializer, falling back to what can be read of a value that defeats it. */
-export function serializeError(value: unknown): unknown {
+/** `serialize` (pino's error serializer by default), falling back to what can be read of a value that defeats it. */
+export function serializeError(
+  value: unknown,
+  serialize: (value: Error) => unknown = pino.stdSerializers.err,
+): unknown {
   try {
-    return pino.stdSerializers.err(value as Error);
+    return serialize(value as Error);
   } catch {
     return {
       type: read(() => (value as { constructor?: { name?: unknown } }).constructor?.name),

@@ -98,16 +98,41 @@ describe('detector', () => {
     expect(alerts.at(-1)?.subject).toBe('192.0.2.1');
   });
 
+  it('makes room for a new address even when a longer window of another kind is older', () => {
+    let clock = 0;
+    const alerts: Alert[] = [];
+    const d = createDetector(
+      {
+        deniedPerPrincipal: { count: 100, windowSeconds: 3600 },
+        authFailuresPerIp: { count: 3, windowSeconds: 60 },
+      },
+      (a) => alerts.push(a),
+      { maxKeys: 2, now: () => clock },
+    );
+    d.observe(denial('mallory'));
+    d.observe(failure('192.0.2.1'));
+    d.observe(failure('192.0.2.2'));
+    clock = 600_000; // both address windows have ended; the principal's has not
+    for (const ip of ['198.51.100.1', '198.51.100.1', '198.51.100.2', '198.51.100.2']) d.observe(failure(ip));
+    expect(alerts).toEqual([]);
+  });
+
   it("counts a tool's own refusals (an allow rule, a refused path) as denials", () => {
     const alerts: Alert[] = [];
     const d = createDetector({ deniedPerPrincipal: { count: 2, windowSeconds: 60 } }, (a) => alerts.push(a));
     const refused: AuditEntry = {
       event: 'tool.call',
       outcome: 'deny',
+      reason: 'ERR_TOOL_PATH_REFUSED',
       tool: 'read_file',
       principal: { iss: 'rampart', sub: 'bob', auth: 'api_key' },
     };
-    for (let i = 0; i < 3; i++) d.observe(refused);
+    // Invalid arguments are no probe: models send them all the time.
+    for (let i = 0; i < 5; i++) d.observe({ ...refused, reason: 'invalid_arguments' });
+    expect(alerts).toEqual([]);
+    d.observe(refused);
+    d.observe({ ...refused, reason: 'denied_by_rule' });
+    d.observe(refused);
     d.observe({ ...refused, outcome: 'allow' });
     expect(alerts.map((a) => a.subject)).toEqual(['rampart|bob']);
   });

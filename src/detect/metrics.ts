@@ -60,7 +60,10 @@ export function createMetrics(): Metrics {
           seenTools.add(facts.tool);
           tool = facts.tool;
           toolCalls.inc(tool, entry.outcome);
-        } else tool = '(other)';
+        } else {
+          tool = '(other)';
+          toolCalls.inc(tool, entry.outcome);
+        }
       }
       duration.observe(tool, entry.outcome, facts.durationMs / 1000);
     },

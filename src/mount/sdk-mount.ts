@@ -44,8 +44,9 @@ export interface SdkMountContext {
 export async function createSdkMount(options: MountOptions, ctx: SdkMountContext): Promise<MountedServer> {
   const rules = compileMountRules(options, ctx.knownScopes, ctx.readScope);
   const timeoutMs = options.timeoutMs ?? 60_000;
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
-    throw new TypeError('mount.timeoutMs must be a positive integer');
+  // setTimeout fires at once past 2^31 - 1 ms.
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 2_147_483_647)
+    throw new TypeError('mount.timeoutMs must be an integer from 1 to 2147483647');
   const { createMcpHandler } = await import('@modelcontextprotocol/server');
   const handler: McpHttpHandler = createMcpHandler(options.server, {
     legacy: 'stateless',

@@ -30,7 +30,7 @@ export function oauthErrorResponse(
   baseHeaders: Readonly<Record<string, string>>,
   requestId?: string,
 ): Response {
-  if (error instanceof OAuthError) {
+  if (error instanceof OAuthError && !(requestId && error.status >= 500)) {
     const extra: Record<string, string> =
       error.error === 'invalid_client' && error.status === 401
         ? { 'www-authenticate': 'Basic realm="rampart"' }

@@ -183,8 +183,9 @@ export const BUILTIN_RULES: readonly RedactionRule[] = [
       // working directory; only a prefixed one (DB_PWD) is a password. A bare `token` counts too,
       // `max_tokens` does not. Names are grouped by first letter and the lookbehind comes after
       // the `p`: tried at every position, that is four times cheaper than a flat list. An
-      // unquoted value does not start with a bracket: "Unexpected token: }" is a parser's error.
-      /(api[_-]?key|p(?:assw(?:or)?d|rivate[_-]?key|(?<=[a-z0-9][_-]p)wd)|secret(?:[_-]?key)?|token)(["']?\s*[:=]\s*)(["']?)(?:(?<=")(?:[^"\\\n]|\\.)*"|(?<=')(?:[^'\\\n]|\\.)*'|[^\s,;&'"(){}[\]<>][^\s,;&'"]*)/gi,
+      // unquoted value is not a lone bracket ("Unexpected token: }" is a parser's error), but may
+      // start with one: generated passwords do.
+      /(api[_-]?key|p(?:assw(?:or)?d|rivate[_-]?key|(?<=[a-z0-9][_-]p)wd)|secret(?:[_-]?key)?|token)(["']?\s*[:=]\s*)(["']?)(?:(?<=")(?:[^"\\\n]|\\.)*"|(?<=')(?:[^'\\\n]|\\.)*'|(?![(){}[\]<>](?:[\s,;&'"]|$))[^\s,;&'"]+)/gi,
     // Quotes around the value stay, so JSON and YAML keep their shape.
     replacement: `$1$2$3${R}$3`,
     hint: 'api[_-]?key|p(?:assw(?:or)?d|rivate[_-]?key)|secret|token|[_-]pwd',

@@ -72,6 +72,15 @@ describe('describeIssues', () => {
 });
 
 describe('toToolResult', () => {
+  const everyBlock = {
+    content: [
+      { type: 'image', data: 'AA==', mimeType: 'image/png' },
+      { type: 'audio', data: 'AA==', mimeType: 'audio/wav' },
+      { type: 'resource_link', uri: 'a://b', name: 'b' },
+      { type: 'resource', resource: { uri: 'a://b', text: 't' } },
+    ],
+    structuredContent: { n: 1 },
+  };
   it.each([
     ['text', 'hi', { content: [{ type: 'text', text: 'hi' }] }],
     ['object', { a: 1 }, { content: [{ type: 'text', text: '{"a":1}' }], structuredContent: { a: 1 } }],
@@ -81,27 +90,7 @@ describe('toToolResult', () => {
       { content: [{ type: 'text', text: 'x' }], isError: true },
       { content: [{ type: 'text', text: 'x' }], isError: true },
     ],
-    [
-      'result with every kind of block',
-      {
-        content: [
-          { type: 'image', data: 'AA==', mimeType: 'image/png' },
-          { type: 'audio', data: 'AA==', mimeType: 'audio/wav' },
-          { type: 'resource_link', uri: 'a://b', name: 'b' },
-          { type: 'resource', resource: { uri: 'a://b', text: 't' } },
-        ],
-        structuredContent: { n: 1 },
-      },
-      {
-        content: [
-          { type: 'image', data: 'AA==', mimeType: 'image/png' },
-          { type: 'audio', data: 'AA==', mimeType: 'audio/wav' },
-          { type: 'resource_link', uri: 'a://b', name: 'b' },
-          { type: 'resource', resource: { uri: 'a://b', text: 't' } },
-        ],
-        structuredContent: { n: 1 },
-      },
-    ],
+    ['result with every kind of block', everyBlock, everyBlock],
     // Not results, though they have `content`: data, which the client can take.
     [
       'a row with a content column',
@@ -133,5 +122,12 @@ describe('toToolResult', () => {
     ['nothing', undefined, { content: [] }],
   ])('%s', (_n, value, expected) => {
     expect(toToolResult(value as never)).toEqual(expected);
+  });
+});
+
+describe('toToolResult refuses what is no value', () => {
+  it('a function (its text would be its source) or a symbol: a handler bug, answered as a failure', () => {
+    expect(() => toToolResult((() => 'postgres://admin:s3cret@db') as never)).toThrow(/returned a function/);
+    expect(() => toToolResult(Symbol('x') as never)).toThrow(/returned a symbol/);
   });
 });

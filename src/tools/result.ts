@@ -10,8 +10,11 @@ export function toToolResult(value: ToolReturn): ToolResult {
   if (typeof value === 'string') return { content: [{ type: 'text', text: value }] };
   // Outside the handler's type, but JavaScript allows it: nothing, or a bare number or boolean.
   if (value === undefined) return { content: [] };
-  if (value === null || typeof value !== 'object')
+  const type = typeof value;
+  if (value === null || type === 'number' || type === 'boolean' || type === 'bigint')
     return { content: [{ type: 'text', text: String(value) }] };
+  // A function's text is its source: a handler bug, answered as a failure with the request id.
+  if (type !== 'object') throw new TypeError(`the handler returned a ${type}`);
   if (Array.isArray(value)) return { content: [{ type: 'text', text: JSON.stringify(value) }] };
   if (isToolResult(value)) return value;
   // A plain object: structured content, with its JSON as text for clients that read text only.
