@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../src/audit/canonical.js';
 import { checkpointMac, hashBody } from '../src/audit/chain.js';
 import { openFileSink } from '../src/audit/file-sink.js';
-import { readRecords, tailRecords } from '../src/audit/read.js';
+import { readRecords, tailAuditLog } from '../src/audit/read.js';
 import type { AuditEntry } from '../src/audit/record.js';
 import { auditLogFiles, verifyAuditFiles, verifyAuditLog } from '../src/audit/verify.js';
 
@@ -262,7 +262,7 @@ describe('a last line without a newline', () => {
     const first = await readRecords(path);
     expect(first.records.map((r) => r.seq)).toEqual([1, 2, 3]);
     expect(first.end).toBe(size);
-    expect((await tailRecords(path, {}, 10)).map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect((await tailAuditLog(path, {}, 10)).records.map((r) => r.seq)).toEqual([1, 2, 3]);
     appendFileSync(path, '\n');
     const second = await readRecords(path, first.end);
     expect(second.records.map((r) => r.event)).toEqual(['checkpoint']);

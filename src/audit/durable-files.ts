@@ -44,12 +44,7 @@ export function createFileOnce(path: string, content: string, mode: number): boo
   const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   const fd = openSync(temp, 'wx', mode);
   try {
-    try {
-      writeSync(fd, content);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    writeSynced(fd, content);
     try {
       linkSync(temp, path);
     } catch (error) {
@@ -76,14 +71,19 @@ function createExclusive(path: string, content: string, mode: number): boolean {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   }
+  writeSynced(fd, content);
+  syncDirectory(dirname(path));
+  return true;
+}
+
+/** Writes `content` to a new file, syncs and closes it. */
+function writeSynced(fd: number, content: string): void {
   try {
     writeSync(fd, content);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  syncDirectory(dirname(path));
-  return true;
 }
 
 /**

@@ -302,12 +302,12 @@ describe('rotation', () => {
 
 describe('tail across rotation', () => {
   it('reaches back into rotated files for the latest records', async () => {
-    const { tailRecords } = await import('./read.js');
+    const { tailAuditLog } = await import('./read.js');
     const path = join(dir, 'rotating-tail', 'audit.log');
     const sink = await openFileSink({ path, mode: 'durable', rotateBytes: 2500 });
     for (let i = 0; i < 30; i++) await sink.append(entry(i));
     await sink.close();
-    const tail = await tailRecords(path, { event: 'tool.call' }, 12);
+    const { records: tail } = await tailAuditLog(path, { event: 'tool.call' }, 12);
     expect(tail.map((r) => r.requestId)).toEqual(Array.from({ length: 12 }, (_, i) => `req-${18 + i}`));
   });
 });

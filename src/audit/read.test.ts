@@ -3,6 +3,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   truncateSync,
@@ -17,7 +18,7 @@ import { auditCommand } from '../cli/audit.js';
 import type { DemoDb } from '../demo/db.js';
 import { createDemoTools } from '../demo/tools.js';
 import { openFileSink } from './file-sink.js';
-import { type AuditFilter, matchesFilter, TAIL_MAX_SCAN_BYTES, tailAuditLog, tailRecords } from './read.js';
+import { type AuditFilter, followRecords, matchesFilter, TAIL_MAX_SCAN_BYTES, tailAuditLog } from './read.js';
 import type { AuditEntry, AuditRecord } from './record.js';
 import { auditLogFiles } from './verify.js';
 
@@ -83,7 +84,7 @@ describe('tailAuditLog', () => {
     expect(tail.bytesScanned).toBeLessThanOrEqual(64 * 1024);
     expect(tail.bytesScanned).toBeLessThan(size);
     // The array-returning wrapper gives the same records.
-    expect(seqs(await tailRecords(path, {}, 10))).toEqual(range(4991, 5000));
+    expect(seqs((await tailAuditLog(path, {}, 10)).records)).toEqual(range(4991, 5000));
   });
 
   it('finds a rare match spread across rotated files and the current one', async () => {
@@ -390,6 +391,30 @@ describe('callers of tailAuditLog', () => {
       expect(err).toBe('');
     } finally {
       vi.restoreAllMocks();
+    }
+  });
+});
+
+describe('followRecords', () => {
+  it('loses nothing when it looks while a rotation has renamed the log and not yet made the next', async () => {
+    const path = fresh();
+    const rotated = (seq: number) => `${path}.${String(seq).padStart(12, '0')}`;
+    const pause = () => new Promise((r) => setTimeout(r, 120));
+    writeFileSync(path, jsonl([record(1)]));
+    const seen: unknown[] = [];
+    const stop = followRecords(path, statSync(path).size, (records) => seen.push(...seqs(records)), 10);
+    try {
+      appendFileSync(path, jsonl([record(2)]));
+      await pause();
+      renameSync(path, rotated(2)); // rotated; the next file is not there yet
+      await pause();
+      // Two files made and one rotated away before the follower looks again.
+      writeFileSync(path, jsonl([record(3), record(4)]));
+      renameSync(path, rotated(4));
+      writeFileSync(path, jsonl([record(5)]));
+      await vi.waitFor(() => expect(seen).toEqual([2, 3, 4, 5]), { timeout: 5000, interval: 20 });
+    } finally {
+      stop();
     }
   });
 });

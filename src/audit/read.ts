@@ -113,19 +113,6 @@ export async function tailAuditLog(
   return { records: scan.found.reverse(), truncated: scan.truncated, bytesScanned: scan.bytesScanned };
 }
 
-/**
- * The last `count` records that pass `filter`: {@link tailAuditLog}'s records, without saying
- * whether its scan limit cut the search short.
- */
-export async function tailRecords(
-  path: string,
-  filter: AuditFilter,
-  count: number,
-  options?: TailOptions,
-): Promise<AuditRecord[]> {
-  return (await tailAuditLog(path, filter, count, options)).records;
-}
-
 interface TailScan {
   readonly filter: AuditFilter;
   readonly count: number;
@@ -240,6 +227,10 @@ export function followRecords(
     busy = true;
     try {
       const current = inodeOf(path);
+      // Between a rotation's rename and its new file there is no file at the path: look again next
+      // time, still knowing which file was being read. (Forgetting it here lost the records of the
+      // files rotated before the next look, which a slower rotation made likely.)
+      if (current === undefined) return;
       if (current !== inode) {
         // A rotation renamed the file being read (renaming keeps its inode): finish it first.
         const rotated = auditLogFiles(path).slice(0, -1);
@@ -248,10 +239,8 @@ export function followRecords(
           for (let i = at; i < rotated.length; i++)
             deliver((await readRecords(rotated[i] as string, i === at ? offset : 0)).records);
         }
-        // Between the rename and the new file there is no file at the path: read it next time.
         inode = current;
         offset = 0;
-        if (current === undefined) return;
       }
       const { records, end } = await readRecords(path, offset);
       offset = end;

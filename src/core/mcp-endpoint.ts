@@ -270,7 +270,8 @@ export function createMcpEndpoint(options: McpEndpointOptions) {
       response = errorResponse(error, {
         requestId: record.requestId,
         rpcId: record.rpcId,
-        protocolVersion: request.headers.get('mcp-protocol-version'),
+        // The revision classification settled on; before it (a header mismatch), the header.
+        protocolVersion: record.protocol ?? request.headers.get('mcp-protocol-version'),
         resourceMetadataUrl: options.resourceMetadataUrl,
         challengeScopes: options.challengeScopes,
         headers: {

@@ -12,7 +12,8 @@ export interface ErrorResponseContext {
   readonly challengeScopes: readonly string[];
   readonly headers: Readonly<Record<string, string>>;
   /**
-   * The request's `MCP-Protocol-Version` header, when it has one. A client of a revision before
+   * The request's protocol revision (as classified, else its `MCP-Protocol-Version` header), when
+   * known. A client of a revision before
    * 2026-07-28 does not know the codes that revision reserved (-32020..-32099): it gets the classic
    * Invalid Request (-32600) for them; the HTTP status and `data.code` still say which error it was.
    */

@@ -17,6 +17,12 @@ export interface RedactionRule {
 
 const R = '[REDACTED]';
 
+/** An AWS access key id (AKIA…, ASIA…), not inside a longer run of letters and digits. */
+const AWS_KEY_ID = String.raw`(?<![A-Za-z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}(?![A-Za-z0-9])`;
+const AWS_KEY_ID_HINT = 'A(?:KIA|SIA|GPA|IDA|ROA|NPA|NVA|IPA)';
+/** A 40-character base64 run in both cases (an AWS secret key; a hex digest has one case only). */
+const BARE_AWS_SECRET = String.raw`(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[A-Z])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])`;
+
 /**
  * The built-in rules: credentials that tools echo by accident (from environment dumps, error
  * texts, configuration files, database rows). Each names what it finds, so a report can say which.
@@ -55,17 +61,19 @@ export const BUILTIN_RULES: readonly RedactionRule[] = [
     id: 'aws-secret-key-beside-id',
     description:
       'AWS secret access keys with no name, within 64 characters after or before an AWS access key id (a credentials CSV row)',
-    pattern:
-      /((?<![A-Za-z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}(?![A-Za-z0-9])[\s\S]{1,64}?)(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[A-Z])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])|(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[A-Z])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])(?=[\s\S]{1,64}?(?<![A-Za-z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}(?![A-Za-z0-9]))/g,
+    pattern: new RegExp(
+      String.raw`(${AWS_KEY_ID}[\s\S]{1,64}?)${BARE_AWS_SECRET}|${BARE_AWS_SECRET}(?=[\s\S]{1,64}?${AWS_KEY_ID})`,
+      'g',
+    ),
     replacement: `$1${R}`,
-    hint: 'A(?:KIA|SIA|GPA|IDA|ROA|NPA|NVA|IPA)',
+    hint: AWS_KEY_ID_HINT,
   },
   {
     id: 'aws-access-key',
     description: 'AWS access key ids (AKIA…, ASIA…), also right after an underscore',
-    pattern: /(?<![A-Za-z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}(?![A-Za-z0-9])/g,
+    pattern: new RegExp(AWS_KEY_ID, 'g'),
     replacement: R,
-    hint: 'A(?:KIA|SIA|GPA|IDA|ROA|NPA|NVA|IPA)',
+    hint: AWS_KEY_ID_HINT,
   },
   {
     id: 'aws-secret-key',

@@ -77,7 +77,7 @@ export function writeReply(res: ServerResponse, reply: Reply): void {
  * `Headers` semantics, so two Authorization headers fail the credential syntax check (fail closed)
  * on every runtime alike.
  */
-function headerReader(req: IncomingMessage): HeaderReader {
+export function headerReader(req: IncomingMessage): HeaderReader {
   const raw = req.rawHeaders;
   const parsed = req.headers;
   if (raw.length / 2 !== Object.keys(parsed).length) {

@@ -10,9 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { Rampart } from '../../core/create-rampart.js';
 import { ConfigError } from '../../core/errors.js';
-import { isLoopbackHost } from '../../core/origin.js';
+import { checkOrigin, createOriginPolicy, isLoopbackHost, type OriginPolicy } from '../../core/origin.js';
 import { defaultSecretSources, resolveSecret } from '../../secrets/index.js';
-import { fromIncomingMessage, writeReply } from './inbound.js';
+import { fromIncomingMessage, headerReader, writeReply } from './inbound.js';
 
 /** Options of {@link listen}; by default everything comes from the Rampart's configuration. */
 export interface ListenOptions {
@@ -223,14 +223,18 @@ async function listenForMetrics(rampart: Rampart): Promise<Server | undefined> {
       `must be a loopback address (got ${host}): it has no authentication`,
     );
   }
+  // The endpoint's own Host and Origin rule, for the loopback names at the bound port: a web page
+  // whose name was rebound to 127.0.0.1 (DNS rebinding) would otherwise read this unauthenticated
+  // listener from the user's browser. Set once the port is known.
+  let policy: OriginPolicy | undefined;
   const server = createHttpServer((req, res) => {
     if (req.method !== 'GET' || req.url?.split('?')[0] !== settings.path) {
       res.writeHead(404).end();
       return;
     }
-    // Loopback names only: a web page whose name was rebound to 127.0.0.1 (DNS rebinding) would
-    // otherwise read this unauthenticated listener from the user's browser.
-    if (!isLoopbackHost(hostWithoutPort(req.headers.host ?? ''))) {
+    try {
+      checkOrigin(headerReader(req), { url: `http://${req.headers.host ?? ''}/` }, policy as OriginPolicy);
+    } catch {
       res.writeHead(403).end();
       return;
     }
@@ -243,6 +247,14 @@ async function listenForMetrics(rampart: Rampart): Promise<Server | undefined> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
+  });
+  const bound = (server.address() as AddressInfo).port;
+  policy = createOriginPolicy({
+    publicUrl: new URL(`http://${hostForUrl(host)}:${bound}`),
+    bindHost: host,
+    port: bound,
+    allowedOrigins: [],
+    allowedHosts: [],
   });
   return server;
 }
@@ -260,10 +272,4 @@ function isPath(target: string | undefined, path: string): boolean {
   }
   // Absolute-form targets are rare (proxies); let the full router decide.
   return false;
-}
-
-/** `example.com:9464` → `example.com`; `[::1]:9464` → `[::1]`. */
-function hostWithoutPort(host: string): string {
-  const end = host.startsWith('[') ? host.indexOf(']') + 1 : host.lastIndexOf(':');
-  return end > 0 ? host.slice(0, end) : host;
 }
